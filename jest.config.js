@@ -1,0 +1,8 @@
+/** Tests are transformed by SWC (fast, no type-check); `npm run typecheck` runs tsc over src and test. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  testTimeout: 30000,
+};

@@ -1,0 +1,177 @@
+/**
+ * The one place that reads the environment. Every variable is validated here; a bad value
+ * throws a `ConfigError` whose message names the variable, and start-up prints it as one line.
+ */
+import type { FaultRule } from './simulator/faults';
+import { validateFaultRule } from './simulator/faults';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface UpstreamConfig {
+  /** Base URL of the RDS API; null means "start the embedded simulator". */
+  endpoint: string | null;
+  timeoutMs: number;
+  retries: number;
+  /** Upstream calls in flight at once, per operation. */
+  fanout: number;
+  cacheTtlMs: number;
+  budgetPerMinute: number;
+  maxCallsPerOperation: number;
+}
+
+export interface ServiceCredentials {
+  ak: string;
+  sk: string;
+  securityToken?: string;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  production: boolean;
+  upstream: UpstreamConfig;
+  /** Project used when a request names none (`X-Project-Id`). */
+  defaultProjectId: string | null;
+  credentials: ServiceCredentials | null;
+  limits: { maxPageSize: number; maxDepth: number; maxAliases: number; maxBodyBytes: number };
+  redisUrl: string | null;
+  subgraphSecret: string | null;
+  graphiql: boolean;
+  logLevel: string;
+  /** The embedded simulator, used when `upstream.endpoint` is null. */
+  simulator: SimulatorConfig;
+}
+
+export interface SimulatorConfig {
+  host: string;
+  port: number;
+  seed: number;
+  rateLimitPerMinute: number;
+  admin: boolean;
+  tokens: string[];
+  keys: Array<{ ak: string; sk: string }>;
+  faults: FaultRule[];
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Ids are opaque tokens: letters, digits, `-` and `_`, 1 to 64 characters (DESIGN.md). */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${raw}`);
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
+}
+
+function str(env: Env, name: string): string | null {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? null : raw.trim();
+}
+
+function endpoint(env: Env): string | null {
+  const raw = str(env, 'RDS_ENDPOINT');
+  if (raw !== null) {
+    let url: URL;
+    try { url = new URL(raw); } catch { throw new ConfigError(`RDS_ENDPOINT must be an http(s) URL, got ${JSON.stringify(raw)}`); }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`RDS_ENDPOINT must be an http(s) URL, got ${JSON.stringify(raw)}`);
+    if (url.search || url.hash || url.username || url.password) throw new ConfigError('RDS_ENDPOINT must be a base URL without query, fragment or credentials');
+    return url.origin + url.pathname.replace(/\/+$/, '');
+  }
+  const region = str(env, 'RDS_REGION');
+  if (region === null) return null;
+  if (!/^[a-z]{2,}(-[a-z]+)*-\d+$/.test(region)) throw new ConfigError(`RDS_REGION must be a region id such as ap-southeast-1, got ${JSON.stringify(region)}`);
+  // The one region outside myhuaweicloud.com (NOTES.md).
+  return region === 'eu-west-101' ? 'https://rds.eu-west-101.myhuaweicloud.eu' : `https://rds.${region}.myhuaweicloud.com`;
+}
+
+function credentials(env: Env): ServiceCredentials | null {
+  const ak = str(env, 'HUAWEICLOUD_SDK_AK');
+  const sk = str(env, 'HUAWEICLOUD_SDK_SK');
+  if (ak === null && sk === null) {
+    if (str(env, 'HUAWEICLOUD_SDK_SECURITY_TOKEN') !== null) throw new ConfigError('HUAWEICLOUD_SDK_SECURITY_TOKEN needs HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK');
+    return null;
+  }
+  if (ak === null) throw new ConfigError('HUAWEICLOUD_SDK_AK must be set together with HUAWEICLOUD_SDK_SK');
+  if (sk === null) throw new ConfigError('HUAWEICLOUD_SDK_SK must be set together with HUAWEICLOUD_SDK_AK');
+  // AK/SK signing arrives with its own change; until then a configured key must not be silently ignored.
+  throw new ConfigError('HUAWEICLOUD_SDK_AK: AK/SK signing is not supported yet; forward IAM tokens (X-Auth-Token) instead');
+}
+
+export function loadSimulatorConfig(env: Env = process.env, embedded = false): SimulatorConfig {
+  const faultsRaw = str(env, 'SIMULATOR_FAULTS');
+  let faults: FaultRule[] = [];
+  if (faultsRaw !== null) {
+    let parsed: unknown;
+    try { parsed = JSON.parse(faultsRaw); } catch { throw new ConfigError('SIMULATOR_FAULTS must be a JSON array of fault rules'); }
+    if (!Array.isArray(parsed)) throw new ConfigError('SIMULATOR_FAULTS must be a JSON array of fault rules');
+    const problem = parsed.map(validateFaultRule).find((p) => p !== null);
+    if (problem) throw new ConfigError(`SIMULATOR_FAULTS: ${problem}`);
+    faults = parsed as FaultRule[];
+  }
+  const latency = int(env, 'SIMULATOR_LATENCY_MS', 0, 0, 600_000);
+  if (latency > 0) faults.unshift({ kind: 'latency', latencyMs: latency });
+  const ak = str(env, 'SIMULATOR_AK');
+  const sk = str(env, 'SIMULATOR_SK');
+  if ((ak === null) !== (sk === null)) throw new ConfigError('SIMULATOR_AK and SIMULATOR_SK must be set together');
+  return {
+    host: str(env, 'SIMULATOR_HOST') ?? '127.0.0.1',
+    port: int(env, 'SIMULATOR_PORT', embedded ? 0 : 4010, 0, 65535),
+    seed: int(env, 'SIMULATOR_SEED', 20261101, 0, 2 ** 31 - 1),
+    rateLimitPerMinute: int(env, 'SIMULATOR_RATE_LIMIT_PER_MINUTE', 60, 0, 1_000_000_000),
+    admin: bool(env, 'SIMULATOR_ADMIN', !embedded),
+    tokens: (str(env, 'SIMULATOR_TOKENS') ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+    keys: ak !== null && sk !== null ? [{ ak, sk }] : [],
+    faults,
+  };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const production = env.NODE_ENV === 'production';
+  const projectId = str(env, 'HUAWEICLOUD_SDK_PROJECT_ID');
+  if (projectId !== null && !ID_PATTERN.test(projectId)) throw new ConfigError('HUAWEICLOUD_SDK_PROJECT_ID must be 1 to 64 letters, digits, - or _');
+  const logLevel = str(env, 'LOG_LEVEL') ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got ${JSON.stringify(logLevel)}`);
+  }
+  return {
+    port: int(env, 'PORT', 4000, 0, 65535),
+    host: str(env, 'HOST') ?? '127.0.0.1',
+    production,
+    upstream: {
+      endpoint: endpoint(env),
+      timeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', 10_000, 1, 600_000),
+      retries: int(env, 'UPSTREAM_RETRIES', 2, 0, 10),
+      fanout: int(env, 'UPSTREAM_FANOUT', 4, 1, 64),
+      cacheTtlMs: int(env, 'UPSTREAM_CACHE_TTL_MS', 5_000, 0, 3_600_000),
+      budgetPerMinute: int(env, 'UPSTREAM_BUDGET_PER_MINUTE', 60, 1, 1_000_000_000),
+      maxCallsPerOperation: int(env, 'MAX_UPSTREAM_CALLS_PER_OPERATION', 20, 1, 10_000),
+    },
+    defaultProjectId: projectId,
+    credentials: credentials(env),
+    limits: {
+      maxPageSize: int(env, 'MAX_PAGE_SIZE', 500, 1, 100_000),
+      maxDepth: int(env, 'MAX_DEPTH', 10, 1, 1000),
+      maxAliases: int(env, 'MAX_ALIASES', 30, 1, 10_000),
+      maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1_048_576, 1024, 1_073_741_824),
+    },
+    redisUrl: str(env, 'REDIS_URL'),
+    subgraphSecret: str(env, 'SUBGRAPH_SECRET'),
+    graphiql: bool(env, 'GRAPHIQL', !production),
+    logLevel,
+    simulator: loadSimulatorConfig(env, true),
+  };
+}

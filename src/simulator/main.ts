@@ -1,0 +1,23 @@
+/** `npm run simulator`: the simulator alone, configured by SIMULATOR_* variables (see README). */
+import { ConfigError, loadSimulatorConfig } from '../config';
+import { startSimulatorFromConfig } from './start';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadSimulatorConfig(process.env, false);
+  } catch (error) {
+    if (error instanceof ConfigError) { console.error(`configuration error: ${error.message}`); process.exit(1); }
+    throw error;
+  }
+  const sim = await startSimulatorFromConfig(config);
+  const rows = sim.store.list().map((i) => ({ id: i.id, engine: i.engine, version: i.version, backups: i.backups.length }));
+  console.log(`RDS simulator listening on ${sim.url}  (try: curl '${sim.url}/v3/0123456789abcdef0123456789abcdef/backups?instance_id=${rows[0]?.id}&limit=2')`);
+  console.table(rows);
+  console.log(`auth: ${config.tokens.length || config.keys.length ? 'token/AK-SK required' : 'open'}; throttling: ${config.rateLimitPerMinute || 'off'}/min per caller; admin: ${config.admin ? `${sim.url}/__admin/` : 'off'}`);
+  const stop = (): void => { void sim.close().then(() => process.exit(0)); };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+void main();
