@@ -4,6 +4,7 @@
  */
 import type { FaultRule } from './simulator/faults';
 import { validateFaultRule } from './simulator/faults';
+import { isId } from './ids';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -57,8 +58,6 @@ export interface SimulatorConfig {
 
 type Env = Record<string, string | undefined>;
 
-/** Ids are opaque tokens: letters, digits, `-` and `_`, 1 to 64 characters (DESIGN.md). */
-export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -142,7 +141,7 @@ export function loadSimulatorConfig(env: Env = process.env, embedded = false): S
 export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === 'production';
   const projectId = str(env, 'HUAWEICLOUD_SDK_PROJECT_ID');
-  if (projectId !== null && !ID_PATTERN.test(projectId)) throw new ConfigError('HUAWEICLOUD_SDK_PROJECT_ID must be 1 to 64 letters, digits, - or _');
+  if (projectId !== null && !isId(projectId)) throw new ConfigError('HUAWEICLOUD_SDK_PROJECT_ID must be 1 to 64 letters, digits, - or _');
   const logLevel = str(env, 'LOG_LEVEL') ?? 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got ${JSON.stringify(logLevel)}`);

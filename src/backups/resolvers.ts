@@ -1,0 +1,32 @@
+/** Resolvers: translate arguments, delegate to the request's BackupService, return. */
+import { GraphQLDateTime, GraphQLSafeInt } from 'graphql-scalars';
+
+import type { Resolvers } from '../generated/graphql';
+import { requireId } from './service';
+
+/** A backup id ends in `brNN`, an instance id in `inNN`: a backup is not a Node. */
+const BACKUP_ID = /br\d{2}$/;
+
+export const resolvers: Resolvers = {
+  DateTime: GraphQLDateTime,
+  SafeInt: GraphQLSafeInt,
+  Query: {
+    backups: (_root, { instanceId, ...args }, { backups }) => backups.connection(instanceId, args),
+    backup: (_root, { instanceId, id }, { backups }) => backups.backup(instanceId, id),
+    instance: (_root, { id }) => ({ id: requireId(id, 'id') }),
+    instances: (_root, { ids }) => ids.map((id) => ({ id: requireId(id, 'ids') })),
+    node: (_root, { id }) => (BACKUP_ID.test(requireId(id, 'id')) ? null : { id }),
+  },
+  Node: {
+    __resolveType: () => 'Instance',
+  },
+  Instance: {
+    __resolveReference: ({ id }) => ({ id: requireId(id, 'Instance.id') }),
+    backups: ({ id }, args, { backups }) => backups.connection(id, args),
+    backup: ({ id }, args, { backups }) => backups.backup(id, args.id),
+  },
+  Backup: {
+    __resolveReference: ({ instanceId, id }, { backups }) => backups.backup(instanceId, id),
+    instance: ({ instanceId }) => ({ id: instanceId }),
+  },
+};

@@ -1,0 +1,214 @@
+/**
+ * Backups for one GraphQL request: connections, lookups by id, and the upstream calls behind
+ * them. Built per request by the context factory, so its lists, loaders and caches never outlive
+ * the request or cross callers.
+ */
+import DataLoader from 'dataloader';
+
+import { InvalidInputError } from '../errors/domain';
+import { isId } from '../ids';
+import { checkPageArgs, needsTotal, toConnection, toWindow, type PageRequest } from '../pagination/connection';
+import { cursorBinding, cursorToOffset, offsetToCursor } from '../pagination/cursor';
+import type { CallOptions, UpstreamClient } from '../upstream/client';
+import { toUpstreamTime } from '../upstream/time';
+import type { ListBackupsParams } from '../upstream/url';
+import { BackupList, CHUNK, type Chunk } from './lists';
+import type { Backup, BackupConnectionModel, BackupFilter, BackupStatus, BackupType } from './model';
+import { toBackup, WIRE_BACKUP_TYPE } from './normalize';
+
+/** Connection arguments as GraphQL hands them over (the filter's times already `Date`s). */
+export interface ConnectionArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+  filter?: {
+    backupId?: string | null;
+    type?: BackupType | null;
+    beginTime?: Date | null;
+    endTime?: Date | null;
+    status?: BackupStatus | null;
+  } | null;
+}
+
+export interface BackupServiceOptions {
+  client: UpstreamClient;
+  /** Credentials and language of this request's calls, or the error that forbids any call. */
+  callOptions: CallOptions | Error;
+  /** The project of this request, or the error that explains why there is none. */
+  project: string | Error;
+  /** Runs an upstream call; bounds how many are in flight at once for this request. */
+  limit: <T>(fn: () => Promise<T>) => Promise<T>;
+  maxPageSize: number;
+  /** Fetch full chunks of 100 rows for reuse (see lists.ts). @default true */
+  prefetch?: boolean;
+}
+
+export function requireId(value: string, what: string): string {
+  if (!isId(value)) throw new InvalidInputError(`${what} must be 1 to 64 letters, digits, - or _.`);
+  return value;
+}
+
+/** Validates a filter and brings its times to whole seconds (the upstream's precision). */
+export function toFilter(input: ConnectionArgs['filter']): BackupFilter {
+  const filter: BackupFilter = {};
+  if (!input) return filter;
+  if (input.backupId != null) filter.backupId = requireId(input.backupId, 'filter.backupId');
+  if (input.type != null) filter.type = input.type;
+  if (input.status != null) {
+    if (input.status === 'DELETING') throw new InvalidInputError('filter.status can be BUILDING, COMPLETED or FAILED (the upstream does not filter DELETING).');
+    filter.status = input.status;
+  }
+  const begin = input.beginTime ?? undefined;
+  const end = input.endTime ?? undefined;
+  if ((begin === undefined) !== (end === undefined)) throw new InvalidInputError('Give both filter.beginTime and filter.endTime, or neither.');
+  if (begin && end) {
+    const b = Math.floor(begin.getTime() / 1000) * 1000;
+    const e = Math.floor(end.getTime() / 1000) * 1000;
+    if (e <= b) throw new InvalidInputError('filter.endTime must be at least one second later than filter.beginTime.');
+    if (b < 0 || e > Date.UTC(9999, 11, 31, 23, 59, 59)) throw new InvalidInputError('filter times must be between 1970 and 9999.');
+    filter.beginTime = new Date(b);
+    filter.endTime = new Date(e);
+  }
+  return filter;
+}
+
+/** A filter as one stable string: part of list keys and cursor bindings. */
+export function filterKey(f: BackupFilter): string {
+  return [f.backupId ?? '', f.type ?? '', f.beginTime?.getTime() ?? '', f.endTime?.getTime() ?? '', f.status ?? ''].join('|');
+}
+
+function toWireParams(project: string, instanceId: string, f: BackupFilter, offset: number, limit: number): ListBackupsParams {
+  const p: ListBackupsParams = { projectId: project, instanceId, offset, limit };
+  if (f.backupId !== undefined) p.backupId = f.backupId;
+  if (f.type !== undefined) p.backupType = WIRE_BACKUP_TYPE[f.type];
+  if (f.beginTime && f.endTime) {
+    p.beginTime = toUpstreamTime(f.beginTime);
+    p.endTime = toUpstreamTime(f.endTime);
+  }
+  if (f.status !== undefined) p.status = f.status;
+  return p;
+}
+
+const keyOf = (instanceId: string, id: string): string => `${instanceId}\u0000${id}`;
+
+export class BackupService {
+  private readonly lists = new Map<string, BackupList>();
+  private readonly byId: DataLoader<string, Backup | null>;
+
+  constructor(private readonly options: BackupServiceOptions) {
+    this.byId = new DataLoader((keys) => this.loadByIds(keys), { maxBatchSize: 1000 });
+  }
+
+  /** A page of an instance's backups as a Relay connection. */
+  async connection(instanceId: string, args: ConnectionArgs): Promise<BackupConnectionModel> {
+    requireId(instanceId, 'instanceId');
+    const page = checkPageArgs(args, this.options.maxPageSize);
+    const filter = toFilter(args.filter);
+    const project = this.project();
+    const binding = cursorBinding([instanceId, project, filterKey(filter)]);
+    const req: PageRequest = { ...page };
+    if (args.after != null) req.afterOffset = cursorToOffset(args.after, binding, 'after');
+    if (args.before != null) req.beforeOffset = cursorToOffset(args.before, binding, 'before');
+    this.callOptions(); // fail before any call when there are no credentials
+
+    const list = this.list(instanceId, filter);
+    // `last` without `before` needs the total: one call at the head of the list, which also
+    // holds the whole page when the list is short.
+    if (needsTotal(req)) await list.head();
+    const window = toWindow(req, list.total);
+    const { rows, total } = await list.range(window.start, window.end);
+    return toConnection(rows, window.start, total, (offset) => offsetToCursor(binding, offset));
+  }
+
+  /** One backup by id, or null. Lookups in one request are batched per instance. */
+  backup(instanceId: string, id: string): Promise<Backup | null> {
+    requireId(instanceId, 'instanceId');
+    requireId(id, 'id');
+    this.project();
+    this.callOptions();
+    return this.byId.load(keyOf(instanceId, id));
+  }
+
+  private project(): string {
+    if (this.options.project instanceof Error) throw this.options.project;
+    return this.options.project;
+  }
+
+  private callOptions(): CallOptions {
+    if (this.options.callOptions instanceof Error) throw this.options.callOptions;
+    return this.options.callOptions;
+  }
+
+  private list(instanceId: string, filter: BackupFilter): BackupList {
+    const key = `${instanceId}\u0000${filterKey(filter)}`;
+    let list = this.lists.get(key);
+    if (!list) {
+      list = new BackupList(instanceId, filter, (i, f, offset, limit) => this.fetchChunk(i, f, offset, limit), this.options.prefetch ?? true);
+      this.lists.set(key, list);
+    }
+    return list;
+  }
+
+  /** One upstream call: up to `limit` rows from `offset`, normalised; its rows prime the lookups by id. */
+  private async fetchChunk(instanceId: string, filter: BackupFilter, offset: number, limit: number): Promise<Chunk> {
+    const params = toWireParams(this.project(), instanceId, filter, offset, limit);
+    const { body, requestId } = await this.options.limit(() => this.options.client.listBackups(params, this.callOptions()));
+    const rows = body.backups.map((dto) => toBackup(dto, requestId));
+    for (const row of rows) this.byId.prime(keyOf(instanceId, row.id), row);
+    return { offset, rows, total: body.total_count };
+  }
+
+  /**
+   * The batch behind `backup()`. Per instance, n ids cost at most n calls (one `backup_id`
+   * lookup each) or a read of the whole list (ceil(total/100) calls), whichever is fewer; rows
+   * this request already fetched cost nothing. When the total is not known yet and n > 2, the
+   * head of the list is read first: it tells the total and often holds the ids (newest first).
+   */
+  private async loadByIds(keys: readonly string[]): Promise<Array<Backup | null | Error>> {
+    const byInstance = new Map<string, string[]>();
+    for (const key of keys) {
+      const [instanceId, id] = key.split('\u0000') as [string, string];
+      byInstance.set(instanceId, [...(byInstance.get(instanceId) ?? []), id]);
+    }
+    const results = new Map<string, Backup | null | Error>();
+    await Promise.all([...byInstance].map(async ([instanceId, ids]) => {
+      try {
+        const found = await this.findInInstance(instanceId, [...new Set(ids)]);
+        for (const id of ids) results.set(keyOf(instanceId, id), found.get(id) ?? null);
+      } catch (error) {
+        for (const id of ids) results.set(keyOf(instanceId, id), error as Error);
+      }
+    }));
+    return keys.map((k) => results.get(k) ?? null);
+  }
+
+  private async findInInstance(instanceId: string, ids: string[]): Promise<Map<string, Backup>> {
+    const list = this.list(instanceId, {});
+    const found = new Map<string, Backup>();
+    const wanted = new Set(ids);
+    const collect = (): string[] => {
+      for (const row of list.knownRows()) if (wanted.has(row.id)) found.set(row.id, row);
+      return ids.filter((id) => !found.has(id));
+    };
+    let missing = collect();
+    if (missing.length === 0) return found;
+    if (list.total === undefined && missing.length > 2) {
+      await list.head();
+      missing = collect();
+      if (missing.length === 0) return found;
+    }
+    const unread = list.missingChunks();
+    if (list.total !== undefined && unread.length < missing.length) {
+      await Promise.all(unread.map((offset) => list.range(offset, offset + CHUNK)));
+      collect();
+    } else {
+      await Promise.all(missing.map(async (id) => {
+        const { rows } = await this.list(instanceId, { backupId: id }).range(0, 1);
+        const row = rows.find((r) => r.id === id);
+        if (row) found.set(id, row);
+      }));
+    }
+    return found;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Per-request state, built here and nowhere else: the caller's credentials and project, and a
+ * fresh BackupService (lists, loaders, fan-out limiter). Nothing in it outlives the request, so
+ * one caller's rows or token can never serve another.
+ */
+import pLimit from 'p-limit';
+
+import { BackupService } from './backups/service';
+import type { Config } from './config';
+import { InvalidInputError, MissingCredentialsError } from './errors/domain';
+import { isId } from './ids';
+import type { CallOptions, UpstreamClient } from './upstream/client';
+
+export interface GatewayContext {
+  backups: BackupService;
+}
+
+/** Reads a request header by lower-case name. */
+export type HeaderGetter = (name: string) => string | undefined;
+
+export interface ContextDeps {
+  config: Config;
+  client: UpstreamClient;
+  /** The upstream's base URL; a loopback one may be called without credentials. */
+  endpoint: string;
+  /** Project when the request names none. */
+  defaultProjectId: string | null;
+}
+
+/** Whether a URL points at this machine (127.0.0.0/8, ::1, localhost): the simulator or a test upstream. */
+export function isLoopback(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** The caller's token: `X-Auth-Token`, or `Authorization: Bearer`. */
+export function callerToken(header: HeaderGetter): string | undefined {
+  const token = header('x-auth-token')?.trim();
+  if (token) return token;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header('authorization') ?? '');
+  return m?.[1];
+}
+
+/** `Accept-Language` → the upstream's `X-Language` (`en-us` or `zh-cn`), when it names one of them. */
+export function upstreamLanguage(acceptLanguage: string | undefined): CallOptions['language'] {
+  const first = acceptLanguage?.split(',')[0]?.trim().toLowerCase() ?? '';
+  if (first.startsWith('zh')) return 'zh-cn';
+  if (first.startsWith('en')) return 'en-us';
+  return undefined;
+}
+
+export function createContextFactory(deps: ContextDeps): (header: HeaderGetter) => GatewayContext {
+  const loopback = isLoopback(deps.endpoint);
+  return (header) => {
+    const token = callerToken(header);
+    const language = upstreamLanguage(header('accept-language'));
+    let callOptions: CallOptions | Error;
+    if (token !== undefined) callOptions = { auth: { kind: 'token', token }, language };
+    else if (loopback) callOptions = { auth: { kind: 'none' }, language };
+    else callOptions = new MissingCredentialsError();
+
+    const requested = header('x-project-id')?.trim();
+    let project: string | Error;
+    if (requested) project = isId(requested) ? requested : new InvalidInputError('X-Project-Id must be 1 to 64 letters, digits, - or _.');
+    else project = deps.defaultProjectId ?? new InvalidInputError('No project: send X-Project-Id or set HUAWEICLOUD_SDK_PROJECT_ID.');
+
+    return {
+      backups: new BackupService({
+        client: deps.client,
+        callOptions,
+        project,
+        limit: pLimit(deps.config.upstream.fanout),
+        maxPageSize: deps.config.limits.maxPageSize,
+        // Extra rows pay off only where something reuses them: the upstream cache.
+        prefetch: deps.config.upstream.cacheTtlMs > 0,
+      }),
+    };
+  };
+}

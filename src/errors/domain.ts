@@ -1,0 +1,25 @@
+/**
+ * Errors of the gateway's own making, thrown where they happen. They carry no public code:
+ * `format.ts` maps each class to one, in one table.
+ */
+
+/** An argument, cursor, id, header or time range that cannot be served. The message says which and why. */
+export class InvalidInputError extends Error {
+  override name = 'InvalidInputError';
+}
+
+/** The backup a cursor points at is gone: the client should restart paging from the first page. */
+export class CursorStaleError extends Error {
+  override name = 'CursorStaleError';
+  constructor() {
+    super('The backup this cursor points at no longer exists; restart paging from the first page.');
+  }
+}
+
+/** No token and no service credentials, for an upstream that needs them. No call is made. */
+export class MissingCredentialsError extends Error {
+  override name = 'MissingCredentialsError';
+  constructor() {
+    super('No credentials: send X-Auth-Token (or Authorization: Bearer) or configure HUAWEICLOUD_SDK_AK/SK.');
+  }
+}

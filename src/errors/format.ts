@@ -1,0 +1,77 @@
+/**
+ * The edge: turns any error into the formatted GraphQL error a client sees. This is the one
+ * place where error classes meet public codes. It should not throw.
+ */
+import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+
+import {
+  UpstreamBadResponseError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError,
+} from '../upstream/errors';
+import { ErrorCode } from './codes';
+import { CursorStaleError, InvalidInputError, MissingCredentialsError } from './domain';
+
+interface Mapped {
+  code: ErrorCode;
+  message: string;
+  extensions?: Record<string, unknown>;
+}
+
+/** Codes Apollo Server and graphql-js produce themselves, passed through as they are. */
+const FRAMEWORK_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE',
+]);
+
+/** Upstream status → public code and the message shown (never the upstream's own text or body). */
+function fromUpstreamStatus(e: UpstreamHttpError): Mapped {
+  const upstream = { status: e.status, errorCode: e.errorCode ?? null, requestId: e.requestId ?? null };
+  const m = (code: ErrorCode, message: string, extra: Record<string, unknown> = {}): Mapped => ({ code, message, extensions: { upstream, ...extra } });
+  if (e.status === 401) return m(ErrorCode.UNAUTHENTICATED, 'The upstream refused the credentials.');
+  if (e.status === 403) return m(ErrorCode.FORBIDDEN, 'The upstream does not allow this request for these credentials.');
+  // APIG(W).0101 is "this API does not exist": a wrong endpoint, not a missing instance.
+  if (e.status === 404 && /^APIGW?\.0101$/.test(e.errorCode ?? '')) return m(ErrorCode.UPSTREAM_UNAVAILABLE, 'The upstream endpoint does not serve this API.');
+  if (e.status === 404) return m(ErrorCode.NOT_FOUND, 'The instance does not exist.');
+  if (e.status === 429) return m(ErrorCode.RATE_LIMITED, 'The upstream is throttling calls; retry later.', { retryAfterSeconds: e.retryAfterSeconds ?? 5 });
+  if (e.status === 400) return m(ErrorCode.BAD_USER_INPUT, 'The upstream refused a parameter of this request.');
+  if (e.status >= 500 || e.status === 409) return m(ErrorCode.UPSTREAM_UNAVAILABLE, 'The upstream is unavailable; retry later.');
+  return m(ErrorCode.UPSTREAM_BAD_RESPONSE, `The upstream answered with an unexpected status ${e.status}.`);
+}
+
+/** Maps a known error to its public code; undefined for anything unknown (masked by the caller). */
+export function toPublicError(error: unknown): Mapped | undefined {
+  if (error instanceof InvalidInputError) return { code: ErrorCode.BAD_USER_INPUT, message: error.message };
+  if (error instanceof CursorStaleError) return { code: ErrorCode.CURSOR_STALE, message: error.message };
+  if (error instanceof MissingCredentialsError) return { code: ErrorCode.UNAUTHENTICATED, message: error.message };
+  if (error instanceof UpstreamHttpError) return fromUpstreamStatus(error);
+  if (error instanceof UpstreamTimeoutError) return { code: ErrorCode.UPSTREAM_UNAVAILABLE, message: 'The upstream did not answer in time; retry later.' };
+  if (error instanceof UpstreamNetworkError) return { code: ErrorCode.UPSTREAM_UNAVAILABLE, message: 'The upstream could not be reached; retry later.' };
+  if (error instanceof UpstreamBadResponseError) {
+    return { code: ErrorCode.UPSTREAM_BAD_RESPONSE, message: `The upstream answered in an unexpected shape (${error.reason}).`,
+      extensions: { upstream: { status: 200, errorCode: null, requestId: error.requestId ?? null } } };
+  }
+  return undefined;
+}
+
+export interface FormatErrorOptions {
+  /** Receives every error that gets masked, with the original, for the log. */
+  onMasked?: (error: unknown) => void;
+}
+
+/** Apollo's `formatError`: known errors get their code; unknown ones become INTERNAL_SERVER_ERROR. Never a stack trace. */
+export function createFormatError({ onMasked }: FormatErrorOptions = {}) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const base = { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
+    const mapped = toPublicError(original);
+    if (mapped) return { ...base, message: mapped.message, extensions: { code: mapped.code, ...mapped.extensions } };
+    const code = formatted.extensions?.code;
+    if (original instanceof GraphQLError && typeof code === 'string' && FRAMEWORK_CODES.has(code)) {
+      const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
+      return { ...base, extensions };
+    }
+    try { onMasked?.(original); } catch { /* logging must not break the response */ }
+    return { ...base, message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  };
+}

@@ -1,0 +1,14 @@
+/** The process's one pino logger. Secrets are redacted by path wherever they could appear. */
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+export const REDACT_PATHS = [
+  'req.headers["x-auth-token"]', 'req.headers.authorization', 'req.headers["x-subgraph-secret"]', 'req.headers.cookie',
+  'headers["x-auth-token"]', 'headers.authorization', 'headers["X-Auth-Token"]', 'headers.Authorization',
+  'token', 'sk', 'ak', 'securityToken', 'config.credentials', 'config.subgraphSecret',
+];
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: undefined }, destination);
+}

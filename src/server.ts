@@ -1,0 +1,165 @@
+/**
+ * The HTTP server: Apollo Server 5 on node:http, with the routes around it. Built from the
+ * Config and the singletons made at start-up; holds no per-request state of its own.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import {
+  ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
+
+import type { Config } from './config';
+import { createContextFactory, type GatewayContext, type HeaderGetter } from './context';
+import { createFormatError } from './errors/format';
+import type { Logger } from './logger';
+import { createSubgraphSchema, toPublicSchema } from './schema';
+import type { UpstreamClient } from './upstream/client';
+
+export interface GatewayDeps {
+  config: Config;
+  logger: Logger;
+  client: UpstreamClient;
+  /** The upstream base URL in use (the simulator's when embedded). */
+  endpoint: string;
+  defaultProjectId: string | null;
+}
+
+export interface Gateway {
+  /** e.g. `http://127.0.0.1:4000` */
+  url: string;
+  server: http.Server;
+  close(): Promise<void>;
+}
+
+class BodyTooLargeError extends Error {}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (declared > limit) { reject(new BodyTooLargeError()); return; }
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) { reject(new BodyTooLargeError()); req.removeAllListeners('data'); req.resume(); return; }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: http.ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+const graphqlError = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
+
+export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
+  const { config, logger } = deps;
+  const schema = toPublicSchema(createSubgraphSchema());
+  const apollo = new ApolloServer<GatewayContext>({
+    schema,
+    logger,
+    introspection: config.graphiql,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: config.production,
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    // index.ts owns shutdown; Apollo's own handler would re-raise the signal and exit non-zero.
+    stopOnTerminationSignals: false,
+    formatError: createFormatError({ onMasked: (err) => logger.error({ err }, 'unexpected error (masked in the response)') }),
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      // No cache hints are used; the enabled plugin wraps every field resolver.
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginUsageReportingDisabled(),
+    ],
+  });
+  await apollo.start();
+  const createContext = createContextFactory(deps);
+
+  async function handleGraphQL(req: http.IncomingMessage, res: http.ServerResponse, search: string): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (method !== 'GET' && method !== 'POST') {
+      sendJson(res, 405, graphqlError('Use GET or POST.', 'METHOD_NOT_ALLOWED'), { allow: 'GET, POST' });
+      return;
+    }
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    let body: unknown;
+    if (method === 'POST') {
+      let text: string;
+      try {
+        text = await readBody(req, config.limits.maxBodyBytes);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) {
+          sendJson(res, 413, graphqlError(`The request body is larger than ${config.limits.maxBodyBytes} bytes.`, 'PAYLOAD_TOO_LARGE'), { connection: 'close' });
+          return;
+        }
+        throw error;
+      }
+      const type = headers.get('content-type') ?? '';
+      if (/^application\/(json|graphql-response\+json)\b/i.test(type)) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          sendJson(res, 400, graphqlError('The request body is not valid JSON.', 'BAD_REQUEST'));
+          return;
+        }
+      } else {
+        body = text;
+      }
+    }
+    const header: HeaderGetter = (name) => headers.get(name);
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method, headers, search, body },
+      context: async () => createContext(header),
+    });
+    for (const [name, value] of result.headers) res.setHeader(name, value);
+    res.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      res.end(result.body.string);
+      return;
+    }
+    for await (const chunk of result.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  const server = http.createServer({ maxHeaderSize: 65_536 }, (req, res) => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q === -1 ? url : url.slice(0, q);
+    const search = q === -1 ? '' : url.slice(q);
+    let work: Promise<void> | undefined;
+    if (pathname === '/graphql') work = handleGraphQL(req, res, search);
+    else if (pathname === '/healthz') sendJson(res, 200, { status: 'ok' });
+    else if (pathname === '/readyz') sendJson(res, 200, { status: 'ready' });
+    else sendJson(res, 404, { error: 'not found', endpoints: ['/graphql', '/healthz', '/readyz'] });
+    Promise.resolve(work).catch((error: unknown) => {
+      logger.error({ err: error }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, graphqlError('Internal server error', 'INTERNAL_SERVER_ERROR'));
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => { server.once('listening', resolve); server.once('error', reject); });
+  const { port, address } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+
+  return {
+    url: `http://${host}:${port}`,
+    server,
+    async close() {
+      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeIdleConnections(); });
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * What can go wrong talking to the upstream, as plain error classes. This layer knows nothing of
+ * GraphQL: `errors/format.ts` maps these to public codes, once, at the edge.
+ */
+
+/** Base of every upstream failure; `requestId` is the upstream's `X-Request-Id` when it answered. */
+export abstract class UpstreamError extends Error {
+  constructor(message: string, readonly requestId?: string) {
+    super(message);
+  }
+}
+
+/** The upstream answered with a non-2xx status. `errorCode` is its `error_code` (e.g. `DBS.200045`). */
+export class UpstreamHttpError extends UpstreamError {
+  override name = 'UpstreamHttpError';
+  constructor(
+    readonly status: number,
+    readonly errorCode: string | undefined,
+    requestId: string | undefined,
+    /** From `Retry-After`, when the upstream sent one. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(`upstream answered ${status}${errorCode ? ` ${errorCode}` : ''}`, requestId);
+  }
+}
+
+/** No answer in `UPSTREAM_TIMEOUT_MS`. */
+export class UpstreamTimeoutError extends UpstreamError {
+  override name = 'UpstreamTimeoutError';
+  constructor(readonly timeoutMs: number) {
+    super(`upstream did not answer within ${timeoutMs} ms`);
+  }
+}
+
+/** The connection failed (refused, reset, DNS...). `code` is Node's error code, e.g. `ECONNREFUSED`. */
+export class UpstreamNetworkError extends UpstreamError {
+  override name = 'UpstreamNetworkError';
+  constructor(readonly code: string | undefined) {
+    super(`upstream connection failed${code ? ` (${code})` : ''}`);
+  }
+}
+
+/** A 2xx answer whose body is not the documented shape. `reason` says what was wrong (never the body itself). */
+export class UpstreamBadResponseError extends UpstreamError {
+  override name = 'UpstreamBadResponseError';
+  constructor(readonly reason: string, requestId?: string) {
+    super(`upstream answer is not the documented shape: ${reason}`, requestId);
+  }
+}

@@ -1,0 +1,62 @@
+import { ConfigError, loadConfig, loadSimulatorConfig } from '../../src/config';
+
+describe('loadConfig()', () => {
+  it('has the documented defaults, and no upstream means the embedded simulator', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 4000, host: '127.0.0.1', production: false, graphiql: true, logLevel: 'info', redisUrl: null, subgraphSecret: null,
+      upstream: { endpoint: null, timeoutMs: 10_000, retries: 2, fanout: 4, budgetPerMinute: 60, maxCallsPerOperation: 20 },
+      limits: { maxPageSize: 500, maxDepth: 10, maxAliases: 30, maxBodyBytes: 1_048_576 },
+      defaultProjectId: null, credentials: null,
+    });
+    expect(c.upstream.cacheTtlMs).toBeGreaterThan(0);
+    expect(c.simulator).toMatchObject({ port: 0, admin: false, rateLimitPerMinute: 60 });
+  });
+
+  it('turns GraphiQL off in production unless GRAPHIQL=true', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).graphiql).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', GRAPHIQL: 'true' }).graphiql).toBe(true);
+  });
+
+  it('resolves RDS_REGION to the regional endpoint, with the eu-west-101 exception, and lets RDS_ENDPOINT win', () => {
+    expect(loadConfig({ RDS_REGION: 'ap-southeast-1' }).upstream.endpoint).toBe('https://rds.ap-southeast-1.myhuaweicloud.com');
+    expect(loadConfig({ RDS_REGION: 'eu-west-101' }).upstream.endpoint).toBe('https://rds.eu-west-101.myhuaweicloud.eu');
+    expect(loadConfig({ RDS_REGION: 'ap-southeast-1', RDS_ENDPOINT: 'http://127.0.0.1:9000/' }).upstream.endpoint).toBe('http://127.0.0.1:9000');
+  });
+
+  it.each([
+    ['PORT', 'abc'], ['PORT', '70000'], ['UPSTREAM_FANOUT', '0'], ['UPSTREAM_TIMEOUT_MS', '-5'], ['UPSTREAM_RETRIES', '1.5'],
+    ['MAX_PAGE_SIZE', 'lots'], ['MAX_BODY_BYTES', '10'], ['UPSTREAM_CACHE_TTL_MS', 'x'], ['UPSTREAM_BUDGET_PER_MINUTE', '0'],
+    ['MAX_UPSTREAM_CALLS_PER_OPERATION', ''.padEnd(3, '9') + 'x'], ['MAX_DEPTH', '0'], ['MAX_ALIASES', '-1'],
+    ['RDS_ENDPOINT', 'not a url'], ['RDS_ENDPOINT', 'ftp://x'], ['RDS_ENDPOINT', 'http://user:pw@host'], ['RDS_REGION', 'Mars 1'],
+    ['HUAWEICLOUD_SDK_PROJECT_ID', 'a/b'], ['GRAPHIQL', 'maybe'], ['LOG_LEVEL', 'loud'], ['HUAWEICLOUD_SDK_AK', 'only-ak'],
+    ['HUAWEICLOUD_SDK_SK', 'only-sk'], ['HUAWEICLOUD_SDK_SECURITY_TOKEN', 'only-token'],
+  ])('stops on a bad %s, naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('refuses a configured AK/SK until signing is supported, rather than ignoring it', () => {
+    expect(() => loadConfig({ HUAWEICLOUD_SDK_AK: 'a', HUAWEICLOUD_SDK_SK: 'b' })).toThrow(/HUAWEICLOUD_SDK_AK/);
+  });
+
+  it('never puts a secret in its message', () => {
+    try {
+      loadConfig({ HUAWEICLOUD_SDK_AK: 'AKVALUE', HUAWEICLOUD_SDK_SK: 'SKVALUE' });
+    } catch (error) {
+      expect(String(error)).not.toMatch(/AKVALUE|SKVALUE/);
+    }
+  });
+});
+
+describe('loadSimulatorConfig()', () => {
+  it('reads tokens, a key pair, latency and faults', () => {
+    const c = loadSimulatorConfig({ SIMULATOR_TOKENS: 'a, b', SIMULATOR_AK: 'ak', SIMULATOR_SK: 'sk', SIMULATOR_LATENCY_MS: '20', SIMULATOR_FAULTS: '[{"kind":"error","status":503,"rate":0.1}]' });
+    expect(c).toMatchObject({ port: 4010, admin: true, tokens: ['a', 'b'], keys: [{ ak: 'ak', sk: 'sk' }] });
+    expect(c.faults).toEqual([{ kind: 'latency', latencyMs: 20 }, { kind: 'error', status: 503, rate: 0.1 }]);
+  });
+
+  it.each([['SIMULATOR_FAULTS', '[{"kind":"nope"}]'], ['SIMULATOR_FAULTS', '{'], ['SIMULATOR_AK', 'x'], ['SIMULATOR_PORT', 'x']])('stops on a bad %s', (name, value) => {
+    expect(() => loadSimulatorConfig({ [name]: value })).toThrow(name);
+  });
+});

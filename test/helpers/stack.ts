@@ -1,0 +1,59 @@
+/**
+ * A simulator and a gateway in-process, each on a free loopback port, talking over real HTTP.
+ * `env` takes the gateway's variables exactly as DESIGN.md names them.
+ */
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { startGateway, type Gateway } from '../../src/server';
+import type { Simulator, SimulatorOptions } from '../../src/simulator/server';
+import { createUpstreamClient } from '../../src/upstream/client';
+import { rawRequest } from './http';
+import { PROJECT, withSimulator } from './simulator';
+
+export interface Stack {
+  sim: Simulator;
+  gateway: Gateway;
+  /** POSTs a GraphQL operation; returns status and parsed body. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Record<string, unknown> }>;
+  /** Upstream calls the simulator received since the last reset. */
+  calls(instanceId?: string): Promise<{ count: number; maxInFlight: number; calls: any[]; perInstance: Record<string, number> }>;
+  resetCalls(): Promise<void>;
+  setFaults(rules: unknown[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: { env?: Record<string, string>; simulator?: SimulatorOptions } = {}): Promise<Stack> {
+  const sim = await withSimulator(options.simulator);
+  const config = loadConfig({ HUAWEICLOUD_SDK_PROJECT_ID: PROJECT, PORT: '0', RDS_ENDPOINT: sim.url, LOG_LEVEL: 'silent', ...options.env });
+  const client = createUpstreamClient({ endpoint: sim.url, timeoutMs: config.upstream.timeoutMs, retries: config.upstream.retries, backoffBaseMs: 10 });
+  const gateway = await startGateway({ config, logger: createLogger('silent'), client, endpoint: sim.url, defaultProjectId: config.defaultProjectId });
+  const admin = (path: string, method = 'GET', body?: unknown) =>
+    rawRequest(sim.url, `/__admin/${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
+  return {
+    sim,
+    gateway,
+    async gql(query, variables, headers = {}) {
+      const res = await rawRequest(gateway.url, '/graphql', {
+        method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }),
+      });
+      return { status: res.status, body: res.json(), headers: res.headers };
+    },
+    async calls(instanceId) {
+      return (await admin(instanceId ? `calls?instanceId=${instanceId}` : 'calls')).json();
+    },
+    async resetCalls() {
+      await admin('calls', 'DELETE');
+    },
+    async setFaults(rules) {
+      const res = await admin('faults', 'PUT', rules);
+      if (res.status !== 200) throw new Error(res.text);
+    },
+    async close() {
+      await gateway.close();
+      client.close();
+      await sim.close();
+    },
+  };
+}
+
+export const BACKUP_FIELDS = 'id instanceId name type status sizeKb beginTime endTime datastore { type version } databases { name } associatedWithDdm minDataVolumeCapacityForRestore';

@@ -1,0 +1,66 @@
+/** Credentials per request: tokens forwarded, never shared, never echoed; no call without credentials. */
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { startGateway } from '../../src/server';
+import { startStack, type Stack } from '../helpers/stack';
+
+let stack: Stack;
+let instance: string;
+
+beforeAll(async () => {
+  stack = await startStack({ simulator: { auth: { tokens: ['token-alice', 'token-bob'] } } });
+  instance = stack.sim.store.list()[1]!.id;
+});
+afterAll(() => stack.close());
+beforeEach(() => stack.resetCalls());
+
+const QUERY = `query($id: ID!) { backups(instanceId: $id, first: 5) { totalCount nodes { id } } }`;
+
+describe('per-request credentials', () => {
+  it('forwards X-Auth-Token and Authorization: Bearer as X-Auth-Token', async () => {
+    const a = await stack.gql(QUERY, { id: instance }, { 'X-Auth-Token': 'token-alice' });
+    const b = await stack.gql(QUERY, { id: instance }, { Authorization: 'Bearer token-bob' });
+    expect(a.body.data.backups.totalCount).toBe(240);
+    expect(b.body.data.backups.totalCount).toBe(240);
+    const callers = (await stack.calls()).calls.map((c: any) => c.caller);
+    expect(new Set(callers).size).toBe(2);
+  });
+
+  it('keeps concurrent requests apart: neither sees the other\'s loader, rows or token', async () => {
+    await stack.setFaults([{ kind: 'latency', latencyMs: 200 }]);
+    try {
+      const [good, bad, other] = await Promise.all([
+        stack.gql(QUERY, { id: instance }, { 'X-Auth-Token': 'token-alice' }),
+        stack.gql(QUERY, { id: instance }, { 'X-Auth-Token': 'token-mallory' }),
+        stack.gql(QUERY, { id: instance }, { 'X-Auth-Token': 'token-bob' }),
+      ]);
+      expect(good.body.data.backups.totalCount).toBe(240);
+      expect(other.body.data.backups.totalCount).toBe(240);
+      // The refused caller got nothing of what the others fetched at the same moment.
+      expect(bad.body.data.backups).toBeNull();
+      expect(bad.body.errors[0].extensions).toMatchObject({ code: 'UNAUTHENTICATED', upstream: { status: 401, errorCode: 'APIG.0301' } });
+      for (const res of [good, bad, other]) expect(JSON.stringify(res.body)).not.toMatch(/token-/);
+      const log = await stack.calls();
+      expect(log.count).toBe(3); // one call each, a 401 never retried
+      expect(log.calls.filter((c: any) => c.status === 401)).toHaveLength(1);
+    } finally {
+      await stack.setFaults([]);
+    }
+  });
+
+  it('makes no call and answers UNAUTHENTICATED without credentials for a non-loopback upstream', async () => {
+    const endpoint = 'https://rds.ap-southeast-1.myhuaweicloud.com';
+    const config = loadConfig({ PORT: '0', RDS_ENDPOINT: endpoint, HUAWEICLOUD_SDK_PROJECT_ID: 'p1' });
+    let calls = 0;
+    const client = { listBackups: async () => { calls += 1; throw new Error('must not be called'); }, close: () => undefined };
+    const gw = await startGateway({ config, logger: createLogger('silent'), client, endpoint, defaultProjectId: 'p1' });
+    try {
+      const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ a: backups(instanceId: "i1") { totalCount } b: backup(instanceId: "i1", id: "b1") { id } }` }) });
+      const body = await res.json() as any;
+      expect(body.errors.map((e: any) => e.extensions.code)).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED']);
+      expect(calls).toBe(0);
+    } finally {
+      await gw.close();
+    }
+  });
+});
