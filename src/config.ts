@@ -5,6 +5,7 @@
 import type { FaultRule } from './simulator/faults';
 import { validateFaultRule } from './simulator/faults';
 import { isId } from './ids';
+import { RDS_REGIONS, rdsEndpoint } from './upstream/regions';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -92,9 +93,9 @@ function endpoint(env: Env): string | null {
   }
   const region = str(env, 'RDS_REGION');
   if (region === null) return null;
-  if (!/^[a-z]{2,}(-[a-z]+)*-\d+$/.test(region)) throw new ConfigError(`RDS_REGION must be a region id such as ap-southeast-1, got ${JSON.stringify(region)}`);
-  // The one region outside myhuaweicloud.com (NOTES.md).
-  return region === 'eu-west-101' ? 'https://rds.eu-west-101.myhuaweicloud.eu' : `https://rds.${region}.myhuaweicloud.com`;
+  const resolved = rdsEndpoint(region);
+  if (resolved === undefined) throw new ConfigError(`RDS_REGION ${JSON.stringify(region.slice(0, 40))} is not an RDS region; known: ${RDS_REGIONS.join(', ')}`);
+  return resolved;
 }
 
 function credentials(env: Env): ServiceCredentials | null {
@@ -106,8 +107,9 @@ function credentials(env: Env): ServiceCredentials | null {
   }
   if (ak === null) throw new ConfigError('HUAWEICLOUD_SDK_AK must be set together with HUAWEICLOUD_SDK_SK');
   if (sk === null) throw new ConfigError('HUAWEICLOUD_SDK_SK must be set together with HUAWEICLOUD_SDK_AK');
-  // AK/SK signing arrives with its own change; until then a configured key must not be silently ignored.
-  throw new ConfigError('HUAWEICLOUD_SDK_AK: AK/SK signing is not supported yet; forward IAM tokens (X-Auth-Token) instead');
+  if (!/^[A-Za-z0-9]{1,128}$/.test(ak)) throw new ConfigError('HUAWEICLOUD_SDK_AK must be letters and digits (an access key id)');
+  const securityToken = str(env, 'HUAWEICLOUD_SDK_SECURITY_TOKEN');
+  return securityToken === null ? { ak, sk } : { ak, sk, securityToken };
 }
 
 export function loadSimulatorConfig(env: Env = process.env, embedded = false): SimulatorConfig {

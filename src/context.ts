@@ -51,11 +51,15 @@ export function upstreamLanguage(acceptLanguage: string | undefined): CallOption
 
 export function createContextFactory(deps: ContextDeps): (header: HeaderGetter) => GatewayContext {
   const loopback = isLoopback(deps.endpoint);
+  const credentials = deps.config.credentials;
   return (header) => {
     const token = callerToken(header);
     const language = upstreamLanguage(header('accept-language'));
+    // A caller's token wins; else the service AK/SK signs; else only a loopback upstream is
+    // called, without credentials (a real cloud would count the refusals toward a lock-out).
     let callOptions: CallOptions | Error;
     if (token !== undefined) callOptions = { auth: { kind: 'token', token }, language };
+    else if (credentials) callOptions = { auth: { kind: 'aksk', ...credentials }, language };
     else if (loopback) callOptions = { auth: { kind: 'none' }, language };
     else callOptions = new MissingCredentialsError();
 

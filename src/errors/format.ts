@@ -7,7 +7,7 @@ import { GraphQLError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 
 import {
-  UpstreamBadResponseError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError,
+  CredentialsPausedError, UpstreamBadResponseError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError,
 } from '../upstream/errors';
 import { ErrorCode } from './codes';
 import { CursorStaleError, InvalidInputError, MissingCredentialsError } from './domain';
@@ -45,6 +45,9 @@ export function toPublicError(error: unknown): Mapped | undefined {
   if (error instanceof CursorStaleError) return { code: ErrorCode.CURSOR_STALE, message: error.message };
   if (error instanceof MissingCredentialsError) return { code: ErrorCode.UNAUTHENTICATED, message: error.message };
   if (error instanceof UpstreamHttpError) return fromUpstreamStatus(error);
+  if (error instanceof CredentialsPausedError) {
+    return { code: ErrorCode.UNAUTHENTICATED, message: 'The upstream refused the service credentials repeatedly; they are paused to avoid locking them.', extensions: { retryAfterSeconds: error.retryAfterSeconds } };
+  }
   if (error instanceof UpstreamTimeoutError) return { code: ErrorCode.UPSTREAM_UNAVAILABLE, message: 'The upstream did not answer in time; retry later.' };
   if (error instanceof UpstreamNetworkError) return { code: ErrorCode.UPSTREAM_UNAVAILABLE, message: 'The upstream could not be reached; retry later.' };
   if (error instanceof UpstreamBadResponseError) {

@@ -6,7 +6,12 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-export interface KeyPair { ak: string; sk: string }
+export interface KeyPair {
+  ak: string;
+  sk: string;
+  /** Temporary credentials: the request must carry and sign this `X-Security-Token`. */
+  securityToken?: string;
+}
 
 export interface AuthOptions {
   /** Accepted `X-Auth-Token` values. */
@@ -61,10 +66,11 @@ export function canonicalRequest(req: SignableRequest, signedHeaders: readonly s
   if (!uri.endsWith('/')) uri += '/';
   const params = req.rawQuery === '' ? [] : req.rawQuery.split('&').filter(Boolean).map((p) => {
     const eq = p.indexOf('=');
-    return [rfc3986(decodeForm(eq === -1 ? p : p.slice(0, eq))), rfc3986(decodeForm(eq === -1 ? '' : p.slice(eq + 1)))] as const;
+    return [decodeForm(eq === -1 ? p : p.slice(0, eq)), decodeForm(eq === -1 ? '' : p.slice(eq + 1))] as const;
   });
+  // Sorted on the decoded keys and values, encoded afterwards: the order the SDKs sign in.
   params.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-  const query = params.map(([k, v]) => `${k}=${v}`).join('&');
+  const query = params.map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`).join('&');
   const headers = signedHeaders.map((h) => `${h}:${(header(req, h) ?? '').trim()}\n`).join('');
   const bodyHash = createHash('sha256').update(req.body ?? '').digest('hex');
   return [req.method.toUpperCase(), uri, query, headers, signedHeaders.join(';'), bodyHash].join('\n');
@@ -86,7 +92,7 @@ function parseSdkDate(value: string): number | null {
 /** Checks a request's credentials. Holds the per-AK failure counters (lock-out) as state. */
 export class Authenticator {
   private readonly tokens: ReadonlySet<string>;
-  private readonly keys: ReadonlyMap<string, string>;
+  private readonly keys: ReadonlyMap<string, KeyPair>;
   private readonly failures = new Map<string, { count: number; lockedUntil: number }>();
   private readonly maxSkewMs: number;
   private readonly lockAfter: number;
@@ -94,7 +100,7 @@ export class Authenticator {
 
   constructor(options: AuthOptions = {}, private readonly now: () => number = Date.now) {
     this.tokens = new Set(options.tokens ?? []);
-    this.keys = new Map((options.keys ?? []).map((k) => [k.ak, k.sk]));
+    this.keys = new Map((options.keys ?? []).map((k) => [k.ak, k]));
     this.maxSkewMs = options.maxSkewMs ?? 15 * 60_000;
     this.lockAfter = options.lockAfterFailures ?? 5;
     this.lockMs = options.lockMs ?? 5 * 60_000;
@@ -140,15 +146,18 @@ export class Authenticator {
   }
 
   private verify(req: SignableRequest, ak: string, signedHeaders: string[], signature: string): AuthOutcome {
-    const sk = this.keys.get(ak);
-    if (sk === undefined) return { ok: false, message: 'Incorrect IAM authentication information: unknown AK.' };
+    const key = this.keys.get(ak);
+    if (key === undefined) return { ok: false, message: 'Incorrect IAM authentication information: unknown AK.' };
+    if (key.securityToken !== undefined && (header(req, 'x-security-token') !== key.securityToken || !signedHeaders.includes('x-security-token'))) {
+      return { ok: false, message: 'Incorrect IAM authentication information: the security token is missing, unsigned or wrong.' };
+    }
     if (!signedHeaders.includes('x-sdk-date')) return { ok: false, message: 'Incorrect IAM authentication information: x-sdk-date is not signed.' };
     const date = parseSdkDate(header(req, 'x-sdk-date') ?? '');
     if (date === null) return { ok: false, message: 'Incorrect IAM authentication information: X-Sdk-Date is missing or malformed.' };
     if (Math.abs(this.now() - date) > this.maxSkewMs) return { ok: false, message: 'Incorrect IAM authentication information: X-Sdk-Date is too far from the current time.' };
     let expected: string;
     try {
-      expected = expectedSignature(req, signedHeaders, sk);
+      expected = expectedSignature(req, signedHeaders, key.sk);
     } catch {
       return { ok: false, message: 'Incorrect IAM authentication information: the request cannot be canonicalised.' };
     }

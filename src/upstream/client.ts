@@ -7,12 +7,16 @@ import https from 'node:https';
 
 import axios, { type AxiosInstance } from 'axios';
 
-import { UpstreamError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError } from './errors';
-import { listBackupsPath, type ListBackupsParams } from './url';
+import { CredentialsPausedError, UpstreamError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError } from './errors';
+import { signRequest } from './signer';
+import { listBackupsParts, toPathAndQuery, type ListBackupsParams } from './url';
 import { parseErrorBody, parseListBackupsResponse, type ListBackupsResponseDTO } from './wire';
 
 /** How a call authenticates. `none` is only ever chosen for a loopback upstream (see context.ts). */
-export type UpstreamAuth = { kind: 'none' } | { kind: 'token'; token: string };
+export type UpstreamAuth =
+  | { kind: 'none' }
+  | { kind: 'token'; token: string }
+  | { kind: 'aksk'; ak: string; sk: string; securityToken?: string };
 
 export interface CallOptions {
   auth: UpstreamAuth;
@@ -44,6 +48,31 @@ export interface UpstreamClientOptions {
   backoffBaseMs?: number;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** The clock that dates AK/SK signatures. */
+  now?: () => Date;
+  /** Told about every attempt, for logs and metrics. Never receives credentials. */
+  onAttempt?: (attempt: AttemptInfo) => void;
+  /**
+   * After this many 401s in a row for the service AK, stop using it for `akPauseMs`: the cloud
+   * locks an AK for five minutes after five failures, for every caller. @default 3
+   */
+  akFailuresBeforePause?: number;
+  /** @default 5 minutes */
+  akPauseMs?: number;
+}
+
+export interface AttemptInfo {
+  instanceId: string;
+  offset: number;
+  limit: number;
+  attempt: number;
+  ms: number;
+  /** HTTP status, when the upstream answered. */
+  status?: number;
+  errorCode?: string;
+  requestId?: string;
+  /** The error's class name, when the attempt failed. */
+  error?: string;
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -62,7 +91,14 @@ function retryAfterSeconds(header: unknown): number | undefined {
 }
 
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
-  const { endpoint, timeoutMs, retries, maxRetryAfterMs = 5000, backoffBaseMs = 100, random = Math.random, sleep = defaultSleep } = options;
+  const {
+    endpoint, timeoutMs, retries, maxRetryAfterMs = 5000, backoffBaseMs = 100, random = Math.random, sleep = defaultSleep, now = () => new Date(),
+    onAttempt, akFailuresBeforePause = 3, akPauseMs = 5 * 60_000,
+  } = options;
+  const akRefusals = new Map<string, { count: number; pausedUntil: number }>();
+  const base = new URL(endpoint);
+  // An endpoint may carry a path prefix (a proxy in front of RDS); it is part of what is signed.
+  const prefixSegments = base.pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
   const agentOptions = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64 };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
@@ -99,14 +135,45 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
   return {
     async listBackups(params, { auth, language }) {
-      const path = listBackupsPath(params);
+      if (auth.kind === 'aksk') {
+        const refusals = akRefusals.get(auth.ak);
+        const wait = (refusals?.pausedUntil ?? 0) - Date.now();
+        if (wait > 0) throw new CredentialsPausedError(Math.ceil(wait / 1000));
+      }
+      const parts = listBackupsParts(params);
+      const path = toPathAndQuery(parts);
       const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-      if (auth.kind === 'token') headers['X-Auth-Token'] = auth.token;
       if (language) headers['X-Language'] = language;
+      if (auth.kind === 'token') headers['X-Auth-Token'] = auth.token;
+      if (auth.kind === 'aksk') {
+        headers['X-Project-Id'] = params.projectId;
+        if (auth.securityToken) headers['X-Security-Token'] = auth.securityToken;
+      }
+      /** Each attempt is signed afresh: a retry must not carry an old X-Sdk-Date. */
+      const attemptHeaders = (): Record<string, string> => {
+        if (auth.kind !== 'aksk') return headers;
+        const signed = signRequest({ method: 'GET', pathSegments: [...prefixSegments, ...parts.pathSegments], query: parts.query, headers: { ...headers, host: base.host } }, auth, now());
+        return { ...headers, ...signed };
+      };
       for (let attempt = 0; ; attempt++) {
+        const started = performance.now();
+        const report = (info: Partial<AttemptInfo>): void => {
+          onAttempt?.({ instanceId: params.instanceId, offset: params.offset, limit: params.limit, attempt, ms: performance.now() - started, ...info });
+        };
         try {
-          return await once(path, headers);
+          const result = await once(path, attemptHeaders());
+          report({ status: 200, requestId: result.requestId });
+          if (auth.kind === 'aksk') akRefusals.delete(auth.ak);
+          return result;
         } catch (error) {
+          if (auth.kind === 'aksk' && error instanceof UpstreamHttpError && error.status === 401) {
+            const refusals = akRefusals.get(auth.ak) ?? { count: 0, pausedUntil: 0 };
+            refusals.count += 1;
+            if (refusals.count >= akFailuresBeforePause) refusals.pausedUntil = Date.now() + akPauseMs;
+            akRefusals.set(auth.ak, refusals);
+          }
+          if (error instanceof UpstreamHttpError) report({ status: error.status, errorCode: error.errorCode, requestId: error.requestId, error: error.name });
+          else report({ error: error instanceof Error ? error.name : 'unknown', requestId: error instanceof UpstreamError ? error.requestId : undefined });
           if (!(error instanceof UpstreamError) || !isRetryable(error) || attempt >= retries) throw error;
           let wait = backoffBaseMs * 2 ** attempt * (0.5 + random() / 2);
           if (error instanceof UpstreamHttpError && error.status === 429 && error.retryAfterSeconds !== undefined) {

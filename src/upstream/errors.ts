@@ -47,3 +47,14 @@ export class UpstreamBadResponseError extends UpstreamError {
     super(`upstream answer is not the documented shape: ${reason}`, requestId);
   }
 }
+
+/**
+ * The service AK/SK was refused several times in a row, so the client stopped using it for a
+ * while: five refusals in a row lock the key upstream for five minutes, for every caller.
+ */
+export class CredentialsPausedError extends UpstreamError {
+  override name = 'CredentialsPausedError';
+  constructor(readonly retryAfterSeconds: number) {
+    super('the service AK/SK was refused repeatedly; calls with it are paused');
+  }
+}

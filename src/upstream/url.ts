@@ -2,8 +2,8 @@
  * Builds the list-backups request exactly as the API wants it on the wire.
  *
  * Values are RFC 3986-encoded (only `A-Za-z0-9-_.~` kept), not form-encoded: the API gateway
- * reads a bare `+` as a space, so a time offset `+0800` must travel as `%2B0800`. The same
- * encoding is what the AK/SK signature's canonical query uses, so the wire and the signature agree.
+ * reads a bare `+` as a space, so a time offset `+0800` must travel as `%2B0800`. The AK/SK
+ * signature's canonical query uses the same encoding (signer.ts), so the wire and the signature agree.
  */
 
 /** Wire parameters of `GET /v3/{project_id}/backups` (snake_case values, as sent). */
@@ -21,13 +21,19 @@ export interface ListBackupsParams {
   status?: 'BUILDING' | 'COMPLETED' | 'FAILED';
 }
 
+/** A request before encoding: what both the URL and the signature are built from. */
+export interface RequestParts {
+  pathSegments: string[];
+  query: Array<[string, string]>;
+}
+
 /** RFC 3986 percent-encoding: `encodeURIComponent` leaves `!'()*` alone, the API's signer does not. */
 export function encodeRfc3986(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** The path and query string (`/v3/{project}/backups?...`), parameters in a fixed, sorted order. */
-export function listBackupsPath(p: ListBackupsParams): string {
+/** The parts of a list-backups call, parameters in a fixed, sorted order. */
+export function listBackupsParts(p: ListBackupsParams): RequestParts {
   const query: Array<[string, string | number | undefined]> = [
     ['backup_id', p.backupId],
     ['backup_type', p.backupType],
@@ -38,6 +44,20 @@ export function listBackupsPath(p: ListBackupsParams): string {
     ['offset', p.offset],
     ['status', p.status],
   ];
-  const qs = query.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encodeRfc3986(String(v))}`).join('&');
-  return `/v3/${encodeRfc3986(p.projectId)}/backups?${qs}`;
+  return {
+    pathSegments: ['v3', p.projectId, 'backups'],
+    query: query.filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]),
+  };
+}
+
+/** The path and query string of a request, e.g. `/v3/{project}/backups?instance_id=...`. */
+export function toPathAndQuery(parts: RequestParts): string {
+  const path = `/${parts.pathSegments.map(encodeRfc3986).join('/')}`;
+  const qs = parts.query.map(([k, v]) => `${encodeRfc3986(k)}=${encodeRfc3986(v)}`).join('&');
+  return qs ? `${path}?${qs}` : path;
+}
+
+/** `toPathAndQuery(listBackupsParts(p))`. */
+export function listBackupsPath(p: ListBackupsParams): string {
+  return toPathAndQuery(listBackupsParts(p));
 }

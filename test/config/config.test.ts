@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, loadSimulatorConfig } from '../../src/config';
+import { RDS_REGIONS } from '../../src/upstream/regions';
 
 describe('loadConfig()', () => {
   it('has the documented defaults, and no upstream means the embedded simulator', () => {
@@ -36,15 +37,21 @@ describe('loadConfig()', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 
-  it('refuses a configured AK/SK until signing is supported, rather than ignoring it', () => {
-    expect(() => loadConfig({ HUAWEICLOUD_SDK_AK: 'a', HUAWEICLOUD_SDK_SK: 'b' })).toThrow(/HUAWEICLOUD_SDK_AK/);
+  it('reads service credentials, with a security token for temporary ones', () => {
+    expect(loadConfig({ HUAWEICLOUD_SDK_AK: 'AK1', HUAWEICLOUD_SDK_SK: 'sk' }).credentials).toEqual({ ak: 'AK1', sk: 'sk' });
+    expect(loadConfig({ HUAWEICLOUD_SDK_AK: 'AK1', HUAWEICLOUD_SDK_SK: 'sk', HUAWEICLOUD_SDK_SECURITY_TOKEN: 'st' }).credentials).toEqual({ ak: 'AK1', sk: 'sk', securityToken: 'st' });
+  });
+
+  it('knows the 34 RDS regions and names them when the region is unknown', () => {
+    expect(RDS_REGIONS).toHaveLength(34);
+    for (const region of RDS_REGIONS) expect(loadConfig({ RDS_REGION: region }).upstream.endpoint).toMatch(/^https:\/\/rds\.[a-z0-9-]+\.myhuaweicloud\.(com|eu)$/);
+    expect(() => loadConfig({ RDS_REGION: 'eu-west-9' })).toThrow(/RDS_REGION "eu-west-9" is not an RDS region; known: af-north-1, .*tr-west-1/);
   });
 
   it('never puts a secret in its message', () => {
-    try {
-      loadConfig({ HUAWEICLOUD_SDK_AK: 'AKVALUE', HUAWEICLOUD_SDK_SK: 'SKVALUE' });
-    } catch (error) {
-      expect(String(error)).not.toMatch(/AKVALUE|SKVALUE/);
+    for (const env of [{ HUAWEICLOUD_SDK_AK: 'AK-VALUE!', HUAWEICLOUD_SDK_SK: 'SKVALUE' }, { HUAWEICLOUD_SDK_SK: 'SKVALUE' }, { HUAWEICLOUD_SDK_AK: 'AKVALUE' }]) {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      try { loadConfig(env); } catch (error) { expect(String(error)).not.toMatch(/AK-?VALUE|SKVALUE/); }
     }
   });
 });

@@ -2,7 +2,9 @@ import { GraphQLError } from 'graphql';
 
 import { CursorStaleError, InvalidInputError, MissingCredentialsError } from '../../src/errors/domain';
 import { createFormatError, toPublicError } from '../../src/errors/format';
-import { UpstreamBadResponseError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError } from '../../src/upstream/errors';
+import {
+  CredentialsPausedError, UpstreamBadResponseError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError,
+} from '../../src/upstream/errors';
 
 describe('toPublicError()', () => {
   it.each([
@@ -23,6 +25,7 @@ describe('toPublicError()', () => {
     [new UpstreamTimeoutError(100), 'UPSTREAM_UNAVAILABLE'],
     [new UpstreamNetworkError('ECONNREFUSED'), 'UPSTREAM_UNAVAILABLE'],
     [new UpstreamBadResponseError('x'), 'UPSTREAM_BAD_RESPONSE'],
+    [new CredentialsPausedError(300), 'UNAUTHENTICATED'],
   ])('maps %s to %s', (error, code) => {
     expect(toPublicError(error)?.code).toBe(code);
   });

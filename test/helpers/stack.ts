@@ -2,17 +2,21 @@
  * A simulator and a gateway in-process, each on a free loopback port, talking over real HTTP.
  * `env` takes the gateway's variables exactly as DESIGN.md names them.
  */
+import { Writable } from 'node:stream';
+
+import { startApp, type App } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
-import { startGateway, type Gateway } from '../../src/server';
+import type { Gateway } from '../../src/server';
 import type { Simulator, SimulatorOptions } from '../../src/simulator/server';
-import { createUpstreamClient } from '../../src/upstream/client';
 import { rawRequest } from './http';
 import { PROJECT, withSimulator } from './simulator';
 
 export interface Stack {
   sim: Simulator;
   gateway: Gateway;
+  app: App;
+  /** Every log line the gateway wrote (at LOG_LEVEL, default trace here), as text. */
+  logs: string[];
   /** POSTs a GraphQL operation; returns status and parsed body. */
   gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ status: number; body: T; headers: Record<string, unknown> }>;
   /** Upstream calls the simulator received since the last reset. */
@@ -24,14 +28,18 @@ export interface Stack {
 
 export async function startStack(options: { env?: Record<string, string>; simulator?: SimulatorOptions } = {}): Promise<Stack> {
   const sim = await withSimulator(options.simulator);
-  const config = loadConfig({ HUAWEICLOUD_SDK_PROJECT_ID: PROJECT, PORT: '0', RDS_ENDPOINT: sim.url, LOG_LEVEL: 'silent', ...options.env });
-  const client = createUpstreamClient({ endpoint: sim.url, timeoutMs: config.upstream.timeoutMs, retries: config.upstream.retries, backoffBaseMs: 10 });
-  const gateway = await startGateway({ config, logger: createLogger('silent'), client, endpoint: sim.url, defaultProjectId: config.defaultProjectId });
+  const config = loadConfig({ HUAWEICLOUD_SDK_PROJECT_ID: PROJECT, PORT: '0', RDS_ENDPOINT: sim.url, LOG_LEVEL: 'trace', ...options.env });
+  const logs: string[] = [];
+  const logDestination = new Writable({ write(chunk, _enc, done) { logs.push(String(chunk)); done(); } });
+  const app = await startApp(config, { logDestination, client: { backoffBaseMs: 10 } });
+  const { gateway } = app;
   const admin = (path: string, method = 'GET', body?: unknown) =>
     rawRequest(sim.url, `/__admin/${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
   return {
     sim,
     gateway,
+    app,
+    logs,
     async gql(query, variables, headers = {}) {
       const res = await rawRequest(gateway.url, '/graphql', {
         method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }),
@@ -49,8 +57,7 @@ export async function startStack(options: { env?: Record<string, string>; simula
       if (res.status !== 200) throw new Error(res.text);
     },
     async close() {
-      await gateway.close();
-      client.close();
+      await app.close();
       await sim.close();
     },
   };

@@ -1,0 +1,57 @@
+/**
+ * Wires the singletons from a Config: logger, embedded simulator (when no upstream is set),
+ * upstream client and gateway. `index.ts` runs it for `npm start`; tests run it the same way.
+ */
+import type { DestinationStream } from 'pino';
+
+import type { Config } from './config';
+import { createLogger, type Logger } from './logger';
+import { startGateway, type Gateway } from './server';
+import type { Simulator } from './simulator/server';
+import { startSimulatorFromConfig } from './simulator/start';
+import { createUpstreamClient, type UpstreamClientOptions } from './upstream/client';
+
+/** The project the simulator's demo uses when none is configured (the simulator accepts any). */
+export const DEMO_PROJECT_ID = '0123456789abcdef0123456789abcdef';
+
+export interface App {
+  gateway: Gateway;
+  logger: Logger;
+  /** The embedded simulator, when `RDS_ENDPOINT`/`RDS_REGION` are unset. */
+  simulator?: Simulator;
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** Where logs go. @default stdout */
+  logDestination?: DestinationStream;
+  /** Upstream client settings for tests (e.g. a shorter backoff). */
+  client?: Partial<UpstreamClientOptions>;
+}
+
+export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const logger = createLogger(config.logLevel, options.logDestination);
+  const simulator = config.upstream.endpoint === null ? await startSimulatorFromConfig(config.simulator) : undefined;
+  const endpoint = simulator?.url ?? config.upstream.endpoint!;
+  const defaultProjectId = config.defaultProjectId ?? (simulator ? DEMO_PROJECT_ID : null);
+  const client = createUpstreamClient({
+    endpoint,
+    timeoutMs: config.upstream.timeoutMs,
+    retries: config.upstream.retries,
+    onAttempt: (attempt) => logger.debug({ upstream: attempt }, 'upstream call'),
+    ...options.client,
+  });
+  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId });
+  return {
+    gateway,
+    logger,
+    simulator,
+    endpoint,
+    async close() {
+      await gateway.close();
+      client.close();
+      await simulator?.close();
+    },
+  };
+}
