@@ -44,6 +44,14 @@ export class BackupList {
     for (const c of this.chunks) if (c.settled) yield* c.settled.rows;
   }
 
+  /** The row at an offset, if a call answered for it. */
+  rowAt(offset: number): Backup | undefined {
+    for (const c of this.chunks) {
+      if (c.settled && offset >= c.offset && offset < c.offset + c.settled.rows.length) return c.settled.rows[offset - c.offset];
+    }
+    return undefined;
+  }
+
   /** Offsets of the full chunks a complete read of the list would still need (once the total is known). */
   missingChunks(): number[] {
     const missing: number[] = [];

@@ -5,10 +5,10 @@
  */
 import DataLoader from 'dataloader';
 
-import { InvalidInputError } from '../errors/domain';
+import { CursorStaleError, InvalidInputError } from '../errors/domain';
 import { isId } from '../ids';
 import { checkPageArgs, needsTotal, toConnection, toWindow, type PageRequest } from '../pagination/connection';
-import { cursorBinding, cursorToOffset, offsetToCursor } from '../pagination/cursor';
+import { cursorBinding, fromCursor, toCursor, type CursorPosition } from '../pagination/cursor';
 import type { CallOptions, UpstreamClient } from '../upstream/client';
 import { toUpstreamTime } from '../upstream/time';
 import type { ListBackupsParams } from '../upstream/url';
@@ -92,6 +92,35 @@ function toWireParams(project: string, instanceId: string, f: BackupFilter, offs
 
 const keyOf = (instanceId: string, id: string): string => `${instanceId}\u0000${id}`;
 
+/** How far from its old offset a cursor's backup is looked for (each side). */
+export const RELOCATION_WINDOW = 100;
+
+/** Whether the row at a cursor's offset is no longer the backup the cursor was made on (v1 cursors carry no id: never). */
+function isMoved(list: BackupList, position: CursorPosition): boolean {
+  return position.id !== undefined && list.rowAt(position.offset)?.id !== position.id;
+}
+
+/**
+ * The new offset of a cursor's backup, looked for within RELOCATION_WINDOW rows on each side:
+ * first on the side its begin time points to (newer rows at its old offset mean it moved down),
+ * then on the other. Each side is one read that also covers the page to serve next to it (the
+ * pads), so a shift costs one extra call, two when the order gives no hint. Not found:
+ * CURSOR_STALE.
+ */
+async function relocate(list: BackupList, position: CursorPosition, pads: { forwardPad: number; backwardPad: number }): Promise<number> {
+  const at = list.rowAt(position.offset);
+  const movedDown = at !== undefined && at.beginTime.getTime() >= (position.time ?? 0) * 1000;
+  for (const side of movedDown ? ['forward', 'backward'] as const : ['backward', 'forward'] as const) {
+    const start = side === 'forward' ? position.offset + 1 : Math.max(0, position.offset - RELOCATION_WINDOW - pads.backwardPad);
+    const end = side === 'forward' ? position.offset + 1 + RELOCATION_WINDOW + pads.forwardPad : position.offset;
+    if (start >= end || (side === 'forward' && list.total !== undefined && start >= list.total)) continue;
+    const { rows } = await list.range(start, end);
+    const found = rows.findIndex((row) => row.id === position.id);
+    if (found !== -1) return start + found;
+  }
+  throw new CursorStaleError();
+}
+
 export class BackupService {
   private readonly lists = new Map<string, BackupList>();
   private readonly byId: DataLoader<string, Backup | null>;
@@ -100,25 +129,42 @@ export class BackupService {
     this.byId = new DataLoader((keys) => this.loadByIds(keys), { maxBatchSize: 1000 });
   }
 
-  /** A page of an instance's backups as a Relay connection. */
+  /**
+   * A page of an instance's backups as a Relay connection.
+   *
+   * Paging stays stable while backups come and go: the rows a cursor points at are fetched in
+   * the same calls as the page and checked against the cursor's backup id. When they differ,
+   * the list has shifted; `relocate()` finds the backup again nearby, and the page continues
+   * right next to it. A cursor whose backup is gone is CURSOR_STALE, never a guessed page.
+   */
   async connection(instanceId: string, args: ConnectionArgs): Promise<BackupConnectionModel> {
     requireId(instanceId, 'instanceId');
     const page = checkPageArgs(args, this.options.maxPageSize);
     const filter = toFilter(args.filter);
     const project = this.project();
     const binding = cursorBinding([instanceId, project, filterKey(filter)]);
-    const req: PageRequest = { ...page };
-    if (args.after != null) req.afterOffset = cursorToOffset(args.after, binding, 'after');
-    if (args.before != null) req.beforeOffset = cursorToOffset(args.before, binding, 'before');
+    const after = args.after != null ? fromCursor(args.after, binding, 'after') : undefined;
+    const before = args.before != null ? fromCursor(args.before, binding, 'before') : undefined;
     this.callOptions(); // fail before any call when there are no credentials
 
     const list = this.list(instanceId, filter);
     // `last` without `before` needs the total: one call at the head of the list, which also
     // holds the whole page when the list is short.
-    if (needsTotal(req)) await list.head();
-    const window = toWindow(req, list.total);
+    if (needsTotal({ ...page, beforeOffset: before?.offset })) await list.head();
+    const request = (): PageRequest => ({ ...page, afterOffset: after?.offset, beforeOffset: before?.offset });
+    let window = toWindow(request(), list.total);
+
+    // One row more on the side of each cursor, in the same calls: the row the cursor points at.
+    await list.range(after ? Math.min(window.start, after.offset) : window.start, before ? Math.max(window.end, before.offset + 1) : window.end);
+    const pageSize = page.first ?? page.last ?? 0;
+    const movedAfter = after && isMoved(list, after);
+    const movedBefore = before && isMoved(list, before);
+    if (movedAfter) after.offset = await relocate(list, after, { forwardPad: pageSize, backwardPad: 0 });
+    if (movedBefore) before.offset = await relocate(list, before, { forwardPad: 0, backwardPad: pageSize });
+    if (movedAfter || movedBefore) window = toWindow(request(), list.total);
+
     const { rows, total } = await list.range(window.start, window.end);
-    return toConnection(rows, window.start, total, (offset) => offsetToCursor(binding, offset));
+    return toConnection(rows, window.start, total, (offset, node) => toCursor(binding, { offset, id: node.id, time: Math.floor(node.beginTime.getTime() / 1000) }));
   }
 
   /** One backup by id, or null. Lookups in one request are batched per instance. */

@@ -80,7 +80,11 @@ export type BackupConnection = {
 /** An edge of a backups connection: a backup and the cursor that points at it. */
 export type BackupEdge = {
   __typename?: 'BackupEdge';
-  /** Opaque cursor of this edge, for `after` or `before`. Valid only with the same instance, project and filter. */
+  /**
+   * Opaque cursor of this edge, for `after` or `before`: valid only with the same instance, project
+   * and filter. It remembers the backup, so paging from it stays right next to that backup while
+   * new backups arrive; if the backup is deleted, paging from it answers CURSOR_STALE.
+   */
   cursor: Scalars['String']['output'];
   /** The backup. */
   node: Backup;

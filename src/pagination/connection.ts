@@ -69,8 +69,8 @@ export function toWindow(req: PageRequest, total?: number): Window {
 }
 
 /** The connection of a page: edges with cursors, and exact page info from the offsets. */
-export function toConnection<T>(rows: readonly T[], start: number, total: number, cursorAt: (offset: number) => string) {
-  const edges = rows.map((node, i) => ({ cursor: cursorAt(start + i), node }));
+export function toConnection<T>(rows: readonly T[], start: number, total: number, cursorAt: (offset: number, node: T) => string) {
+  const edges = rows.map((node, i) => ({ cursor: cursorAt(start + i, node), node }));
   const pageInfo: PageInfoModel = {
     hasPreviousPage: Math.min(start, total) > 0,
     hasNextPage: start + rows.length < total,

@@ -117,7 +117,7 @@ describe('Relay pagination over offset/limit', () => {
       expect(res.body.data.backups.nodes.map((n: any) => n.id)).toEqual(upstreamIds(big).slice(0, 20));
       const after = await uncached.gql(PAGE, { id: big, first: 130, after: res.body.data.backups.pageInfo.endCursor });
       expect(after.body.data.backups.nodes.map((n: any) => n.id)).toEqual(upstreamIds(big).slice(20, 150));
-      expect((await uncached.calls()).calls.map((c: any) => /limit=\d+&offset=\d+/.exec(c.query)![0])).toEqual(['limit=20&offset=0', 'limit=100&offset=20', 'limit=30&offset=120']);
+      expect((await uncached.calls()).calls.map((c: any) => /limit=\d+&offset=\d+/.exec(c.query)![0])).toEqual(['limit=20&offset=0', 'limit=100&offset=19', 'limit=31&offset=119']); // from the cursor's own row (issue 5's anchor check)
     } finally {
       await uncached.close();
     }

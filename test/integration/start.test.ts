@@ -10,24 +10,29 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, PORT: '0', ...extra };
 }
 
-async function readLine(child: ChildProcess, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpExecArray> {
+/** Collects a child's stdout from the start, so that no line is missed between two waits. */
+function watch(child: ChildProcess): (pattern: RegExp, timeoutMs?: number) => Promise<RegExpExecArray> {
   let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} in: ${out}`)), timeoutMs);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
+  const waiters = new Set<() => void>();
+  child.stdout!.on('data', (chunk: Buffer) => { out += chunk.toString(); waiters.forEach((w) => w()); });
+  return (pattern, timeoutMs = 25_000) => new Promise((resolve, reject) => {
+    const check = (): void => {
       const m = pattern.exec(out);
-      if (m) { clearTimeout(timer); resolve(m); }
-    });
+      if (m) { waiters.delete(check); clearTimeout(timer); resolve(m); }
+    };
+    const timer = setTimeout(() => { waiters.delete(check); reject(new Error(`no line matching ${pattern} in: ${out}`)); }, timeoutMs);
+    waiters.add(check);
+    check();
   });
 }
 
 describe('npm start', () => {
   it('starts the gateway on the embedded simulator and answers a query, with no configuration', async () => {
     const child = spawn(process.execPath, [ENTRY], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const waitFor = watch(child);
     try {
-      const [, url] = await readLine(child, /GraphQL at (http:\/\/\S+\/graphql)/);
-      const [, instance] = await readLine(child, /instanceId: \\"([0-9a-f]{32}in\d\d)\\"/);
+      const [, url] = await waitFor(/GraphQL at (http:\/\/\S+\/graphql)/);
+      const [, instance] = await waitFor(/instanceId: \\"([0-9a-f]{32}in\d\d)\\"/);
       const res = await fetch(url!, {
         method: 'POST', headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ query: `{ backups(instanceId: "${instance}", first: 2) { totalCount nodes { id type } } }` }),
