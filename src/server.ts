@@ -2,19 +2,22 @@
  * The HTTP server: Apollo Server 5 on node:http, with the routes around it. Built from the
  * Config and the singletons made at start-up; holds no per-request state of its own.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { ApolloServer, HeaderMap } from '@apollo/server';
+import type { GraphQLSchema } from 'graphql';
 import {
-  ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingDisabled,
+  ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 
 import type { Config } from './config';
 import { createContextFactory, type GatewayContext, type HeaderGetter } from './context';
 import { createFormatError } from './errors/format';
 import type { Logger } from './logger';
-import { createSubgraphSchema, toPublicSchema } from './schema';
+import { createSubgraphSchema, toPublicSchema as publicSchema } from './schema';
 import type { UpstreamClient } from './upstream/client';
 
 export interface GatewayDeps {
@@ -59,31 +62,47 @@ function sendJson(res: http.ServerResponse, status: number, value: unknown, head
 
 const graphqlError = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
 
+/** Whether a presented secret equals the configured one, in constant time (hashes have equal lengths). */
+export function secretMatches(presented: string | undefined, secret: string): boolean {
+  if (presented === undefined) return false;
+  const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(presented), digest(secret));
+}
+
 export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const { config, logger } = deps;
-  const schema = toPublicSchema(createSubgraphSchema());
-  const apollo = new ApolloServer<GatewayContext>({
-    schema,
-    logger,
-    introspection: config.graphiql,
-    includeStacktraceInErrorResponses: false,
-    hideSchemaDetailsFromClientErrors: config.production,
-    allowBatchedHttpRequests: false,
-    csrfPrevention: true,
-    // index.ts owns shutdown; Apollo's own handler would re-raise the signal and exit non-zero.
-    stopOnTerminationSignals: false,
-    formatError: createFormatError({ onMasked: (err) => logger.error({ err }, 'unexpected error (masked in the response)') }),
-    plugins: [
-      ApolloServerPluginLandingPageDisabled(),
-      // No cache hints are used; the enabled plugin wraps every field resolver.
-      ApolloServerPluginCacheControlDisabled(),
-      ApolloServerPluginUsageReportingDisabled(),
-    ],
-  });
-  await apollo.start();
+  const subgraphSchema = createSubgraphSchema();
+  const apollo = createApollo(publicSchema(subgraphSchema));
+  // The subgraph endpoint answers `_entities`, which resolves any representation: only the
+  // router may reach it, so it exists only with a secret and checks it on every request.
+  const subgraph = config.subgraphSecret ? createApollo(subgraphSchema) : undefined;
+  await Promise.all([apollo.start(), subgraph?.start()]);
   const createContext = createContextFactory(deps);
 
-  async function handleGraphQL(req: http.IncomingMessage, res: http.ServerResponse, search: string): Promise<void> {
+  function createApollo(schema: GraphQLSchema): ApolloServer<GatewayContext> {
+    return new ApolloServer<GatewayContext>({
+      schema,
+      logger,
+      introspection: config.graphiql,
+      includeStacktraceInErrorResponses: false,
+      hideSchemaDetailsFromClientErrors: config.production,
+      allowBatchedHttpRequests: false,
+      csrfPrevention: true,
+      // index.ts owns shutdown; Apollo's own handler would re-raise the signal and exit non-zero.
+      stopOnTerminationSignals: false,
+      formatError: createFormatError({ onMasked: (err) => logger.error({ err }, 'unexpected error (masked in the response)') }),
+      plugins: [
+        ApolloServerPluginLandingPageDisabled(),
+        // No cache hints are used; the enabled plugin wraps every field resolver.
+        ApolloServerPluginCacheControlDisabled(),
+        ApolloServerPluginUsageReportingDisabled(),
+        // Federated traces (ftv1) time every field; nothing here reports them to Apollo.
+        ApolloServerPluginInlineTraceDisabled(),
+      ],
+    });
+  }
+
+  async function handleGraphQL(server: ApolloServer<GatewayContext>, req: http.IncomingMessage, res: http.ServerResponse, search: string): Promise<void> {
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'POST') {
       sendJson(res, 405, graphqlError('Use GET or POST.', 'METHOD_NOT_ALLOWED'), { allow: 'GET, POST' });
@@ -118,7 +137,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       }
     }
     const header: HeaderGetter = (name) => headers.get(name);
-    const result = await apollo.executeHTTPGraphQLRequest({
+    const result = await server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method, headers, search, body },
       context: async () => createContext(header),
     });
@@ -138,7 +157,12 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     const pathname = q === -1 ? url : url.slice(0, q);
     const search = q === -1 ? '' : url.slice(q);
     let work: Promise<void> | undefined;
-    if (pathname === '/graphql') work = handleGraphQL(req, res, search);
+    if (pathname === '/graphql') work = handleGraphQL(apollo, req, res, search);
+    else if (pathname === '/subgraph' && subgraph) {
+      const presented = req.headers['x-subgraph-secret'];
+      if (secretMatches(typeof presented === 'string' ? presented : undefined, config.subgraphSecret!)) work = handleGraphQL(subgraph, req, res, search);
+      else sendJson(res, 401, graphqlError('The subgraph endpoint is for the router only.', 'UNAUTHENTICATED'));
+    }
     else if (pathname === '/healthz') sendJson(res, 200, { status: 'ok' });
     else if (pathname === '/readyz') sendJson(res, 200, { status: 'ready' });
     else sendJson(res, 404, { error: 'not found', endpoints: ['/graphql', '/healthz', '/readyz'] });
@@ -159,7 +183,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     server,
     async close() {
       await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeIdleConnections(); });
-      await apollo.stop();
+      await Promise.all([apollo.stop(), subgraph?.stop()]);
     },
   };
 }
