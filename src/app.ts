@@ -42,7 +42,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     onAttempt: (attempt) => logger.debug({ upstream: attempt }, 'upstream call'),
     ...options.client,
   });
-  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId });
+  const exampleInstanceId = simulator?.store.list()[0]?.id;
+  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId });
   return {
     gateway,
     logger,

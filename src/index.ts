@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   }
   const app = await startApp(config);
   const { gateway, simulator, logger } = app;
+  void gateway.warmUp();
 
   console.log(`rds-backup-graph: GraphQL at ${gateway.url}/graphql`);
   if (simulator) {

@@ -14,7 +14,8 @@ import {
 } from '@apollo/server/plugin/disabled';
 
 import type { Config } from './config';
-import { createContextFactory, type GatewayContext, type HeaderGetter } from './context';
+import { createContextFactory, isLoopback, type GatewayContext, type HeaderGetter } from './context';
+import { createGraphiQLHandler, wantsGraphiQL } from './graphiql';
 import { createFormatError } from './errors/format';
 import type { Logger } from './logger';
 import { createSubgraphSchema, toPublicSchema as publicSchema } from './schema';
@@ -27,12 +28,16 @@ export interface GatewayDeps {
   /** The upstream base URL in use (the simulator's when embedded). */
   endpoint: string;
   defaultProjectId: string | null;
+  /** An instance id for GraphiQL's example query (the simulator's first instance when embedded). */
+  exampleInstanceId?: string;
 }
 
 export interface Gateway {
   /** e.g. `http://127.0.0.1:4000` */
   url: string;
   server: http.Server;
+  /** Prepares what the first visitor would otherwise wait for (the GraphiQL page). */
+  warmUp(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,6 +83,11 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const subgraph = config.subgraphSecret ? createApollo(subgraphSchema) : undefined;
   await Promise.all([apollo.start(), subgraph?.start()]);
   const createContext = createContextFactory(deps);
+  const exampleHeaders: Record<string, string> = { 'X-Project-Id': deps.defaultProjectId ?? '<your project id>' };
+  if (!isLoopback(deps.endpoint) && !config.credentials) exampleHeaders['X-Auth-Token'] = '<your IAM token>';
+  const graphiql = config.graphiql
+    ? createGraphiQLHandler({ endpoint: '/graphql', assetsPath: '/graphiql', exampleInstanceId: deps.exampleInstanceId, exampleHeaders })
+    : undefined;
 
   function createApollo(schema: GraphQLSchema): ApolloServer<GatewayContext> {
     return new ApolloServer<GatewayContext>({
@@ -157,7 +167,10 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     const pathname = q === -1 ? url : url.slice(0, q);
     const search = q === -1 ? '' : url.slice(q);
     let work: Promise<void> | undefined;
-    if (pathname === '/graphql') work = handleGraphQL(apollo, req, res, search);
+    if (graphiql && ((pathname === '/graphql' && wantsGraphiQL(req, search)) || pathname.startsWith('/graphiql/'))) {
+      work = graphiql.handle(req, res, pathname).then((served) => { if (!served) sendJson(res, 404, { error: 'not found' }); });
+    }
+    else if (pathname === '/graphql') work = handleGraphQL(apollo, req, res, search);
     else if (pathname === '/subgraph' && subgraph) {
       const presented = req.headers['x-subgraph-secret'];
       if (secretMatches(typeof presented === 'string' ? presented : undefined, config.subgraphSecret!)) work = handleGraphQL(subgraph, req, res, search);
@@ -181,6 +194,9 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   return {
     url: `http://${host}:${port}`,
     server,
+    async warmUp() {
+      await graphiql?.warm();
+    },
     async close() {
       await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeIdleConnections(); });
       await Promise.all([apollo.stop(), subgraph?.stop()]);

@@ -1,0 +1,155 @@
+/**
+ * GraphiQL served from the gateway's own assets. Apollo's default landing page loads Sandbox
+ * from a CDN and is blank offline; this page is GraphiQL 4 (documentation explorer, history)
+ * bundled at build time into `dist/graphiql/` (scripts/build-graphiql.mjs), and every byte of it
+ * comes from this origin. Assets are compressed once, off the event loop, and served from memory
+ * with long-lived caching under content-hashed URLs.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import type http from 'node:http';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
+
+/** `dist/graphiql/`, seen from `src/` (tests) and from `dist/` (npm start) alike. */
+export const ASSETS_DIR = path.join(__dirname, '..', 'dist', 'graphiql');
+
+export interface GraphiQLPageOptions {
+  /** Where GraphiQL sends operations (same origin), e.g. `/graphql`. */
+  endpoint: string;
+  /** Where the assets are served, e.g. `/graphiql`. */
+  assetsPath: string;
+  /** An instance id for the example query; a placeholder when unknown. */
+  exampleInstanceId?: string;
+  /** Headers the example tab opens with, e.g. `X-Project-Id`. */
+  exampleHeaders: Record<string, string>;
+}
+
+export const EXAMPLE_QUERY = `# A page of backups, newest first. Run it with the ▶ button (Ctrl-Enter);
+# the book icon opens the docs of every type, field and argument, the clock the history.
+query Backups($instanceId: ID!, $first: Int, $after: String) {
+  backups(instanceId: $instanceId, first: $first, after: $after) {
+    totalCount
+    edges {
+      cursor
+      node { id name type status sizeKb beginTime endTime datastore { type version } }
+    }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}
+`;
+
+/** Nothing but this origin: no inline script, no eval, no request elsewhere (fonts and icons are inlined). */
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+interface Asset {
+  type: string;
+  identity: Buffer;
+  gzip: Buffer;
+  br: Buffer;
+  etag: string;
+}
+
+export interface GraphiQLHandler {
+  /** Serves the page (for `/graphql`) or an asset (under `assetsPath`); false when the path is not one. */
+  handle(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): Promise<boolean>;
+  /** Reads and compresses everything ahead of the first visit. */
+  warm(): Promise<void>;
+}
+
+const gzipAsync = promisify(gzip);
+const brotliAsync = promisify(brotliCompress);
+const FILES: Record<string, string> = { 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' };
+
+async function toAsset(type: string, identity: Buffer): Promise<Asset> {
+  const [gz, br] = await Promise.all([
+    gzipAsync(identity, { level: 9 }),
+    brotliAsync(identity, { params: { [zlib.BROTLI_PARAM_QUALITY]: 9, [zlib.BROTLI_PARAM_SIZE_HINT]: identity.length } }),
+  ]);
+  return { type, identity, gzip: gz, br, etag: `"${createHash('sha256').update(identity).digest('base64url').slice(0, 16)}"` };
+}
+
+const escapeJsonForHtml = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c');
+
+export function createGraphiQLHandler(options: GraphiQLPageOptions): GraphiQLHandler {
+  let prepared: Promise<{ page: Asset; assets: Map<string, Asset> }> | undefined;
+  const prepare = async (): Promise<{ page: Asset; assets: Map<string, Asset> }> => {
+    const assets = new Map<string, Asset>();
+    for (const [file, type] of Object.entries(FILES)) assets.set(file, await toAsset(type, await fs.readFile(path.join(ASSETS_DIR, file))));
+    const url = (file: string): string => `${options.assetsPath}/${file}?v=${assets.get(file)!.etag.slice(1, 9)}`;
+    const settings = {
+      endpoint: options.endpoint,
+      query: EXAMPLE_QUERY,
+      variables: JSON.stringify({ instanceId: options.exampleInstanceId ?? '<an RDS instance id>', first: 5 }, null, 2),
+      headers: JSON.stringify(options.exampleHeaders, null, 2),
+    };
+    const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>rds-backup-graph · GraphiQL</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="${url('app.css')}">
+<style>html, body, #graphiql { height: 100%; margin: 0; }</style>
+</head>
+<body>
+<div id="graphiql">Loading GraphiQL…</div>
+<script id="graphiql-settings" type="application/json">${escapeJsonForHtml(settings)}</script>
+<script src="${url('app.js')}" defer></script>
+</body>
+</html>
+`;
+    return { page: await toAsset('text/html; charset=utf-8', Buffer.from(html)), assets };
+  };
+  const ready = (): ReturnType<typeof prepare> => {
+    prepared ??= prepare();
+    prepared.catch(() => { prepared = undefined; }); // e.g. not built yet: try again next time
+    return prepared;
+  };
+
+  function send(req: http.IncomingMessage, res: http.ServerResponse, asset: Asset, cacheControl: string, extra: Record<string, string> = {}): void {
+    const headers: Record<string, string> = {
+      'content-type': asset.type, 'cache-control': cacheControl, etag: asset.etag, vary: 'accept-encoding', 'x-content-type-options': 'nosniff', ...extra,
+    };
+    if (req.headers['if-none-match'] === asset.etag) {
+      res.writeHead(304, headers);
+      res.end();
+      return;
+    }
+    const accepts = String(req.headers['accept-encoding'] ?? '');
+    const [body, encoding] = /\bbr\b/.test(accepts) ? [asset.br, 'br'] : /\bgzip\b/.test(accepts) ? [asset.gzip, 'gzip'] : [asset.identity, undefined];
+    if (encoding) headers['content-encoding'] = encoding;
+    headers['content-length'] = String(body.length);
+    res.writeHead(200, headers);
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  return {
+    async warm() {
+      await ready();
+    },
+    async handle(req, res, pathname) {
+      const isPage = pathname === options.endpoint;
+      const file = pathname.startsWith(`${options.assetsPath}/`) ? pathname.slice(options.assetsPath.length + 1) : undefined;
+      if (!isPage && (file === undefined || !(file in FILES))) return false;
+      let built;
+      try {
+        built = await ready();
+      } catch {
+        res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('GraphiQL is not built: run `npm run build`.\n');
+        return true;
+      }
+      if (isPage) send(req, res, built.page, 'no-cache', { 'content-security-policy': CSP });
+      else send(req, res, built.assets.get(file!)!, 'public, max-age=31536000, immutable');
+      return true;
+    },
+  };
+}
+
+/** Whether a request is a browser asking for a page (not a GraphQL GET with a query). */
+export function wantsGraphiQL(req: http.IncomingMessage, search: string): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && /\btext\/html\b/.test(String(req.headers.accept ?? '')) && !/[?&]query=/.test(search);
+}
