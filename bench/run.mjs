@@ -3,8 +3,8 @@
 // against the peers' fake upstream. Extra arguments go to bench.mjs, e.g.
 //   npm run bench -- --latency 20 --rounds 3
 // The peers folder is copied to a temporary place first: CI's ../shared is read-only.
-// The gateway runs built (dist/), with its cache off and its upstream budget out of the way, so
-// every request costs one upstream call, as it does for the peers.
+// The gateway runs built (dist/), with its cache off (unless BENCH_CACHE_TTL_MS is set) and its
+// upstream budget out of the way, so every request costs one upstream call, as for the peers.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -33,7 +33,9 @@ console.log(`bench: installing the peers in ${peers}`);
 execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: peers, stdio: 'inherit' });
 
 const port = await freePort();
-const env = ['UPSTREAM_CACHE_TTL_MS=0', 'UPSTREAM_BUDGET_PER_MINUTE=1000000000', 'LOG_LEVEL=warn'].join(' ');
+// BENCH_CACHE_TTL_MS turns the shared cache on (e.g. with --distinct 1, the polling scenario).
+const cacheTtl = Number(process.env.BENCH_CACHE_TTL_MS ?? 0);
+const env = [`UPSTREAM_CACHE_TTL_MS=${cacheTtl}`, 'UPSTREAM_BUDGET_PER_MINUTE=1000000000', 'LOG_LEVEL=warn'].join(' ');
 const args = [
   path.join(peers, 'bench.mjs'),
   '--project-cmd', `${env} ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(REPO, 'dist', 'index.js'))}`,

@@ -9,6 +9,10 @@ import { createLogger, type Logger } from './logger';
 import { startGateway, type Gateway } from './server';
 import type { Simulator } from './simulator/server';
 import { startSimulatorFromConfig } from './simulator/start';
+import { MemoryStore } from './sharing/memory-store';
+import { RedisStore } from './sharing/redis-store';
+import { createSharedUpstream } from './sharing/shared-upstream';
+import type { SharedStore } from './sharing/store';
 import { createUpstreamClient, type UpstreamClientOptions } from './upstream/client';
 
 /** The project the simulator's demo uses when none is configured (the simulator accepts any). */
@@ -20,6 +24,8 @@ export interface App {
   /** The embedded simulator, when `RDS_ENDPOINT`/`RDS_REGION` are unset. */
   simulator?: Simulator;
   endpoint: string;
+  /** Cache and budgets: in memory, or through Redis with REDIS_URL. */
+  store: SharedStore;
   close(): Promise<void>;
 }
 
@@ -28,6 +34,8 @@ export interface AppOptions {
   logDestination?: DestinationStream;
   /** Upstream client settings for tests (e.g. a shorter backoff). */
   client?: Partial<UpstreamClientOptions>;
+  /** The clock of the cache and the budget (tests simulate a minute in less). */
+  now?: () => number;
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -35,12 +43,22 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const simulator = config.upstream.endpoint === null ? await startSimulatorFromConfig(config.simulator) : undefined;
   const endpoint = simulator?.url ?? config.upstream.endpoint!;
   const defaultProjectId = config.defaultProjectId ?? (simulator ? DEMO_PROJECT_ID : null);
-  const client = createUpstreamClient({
-    endpoint,
-    timeoutMs: config.upstream.timeoutMs,
-    retries: config.upstream.retries,
-    onAttempt: (attempt) => logger.debug({ upstream: attempt }, 'upstream call'),
-    ...options.client,
+  const store: SharedStore = config.redisUrl ? new RedisStore(config.redisUrl, logger) : new MemoryStore();
+  if (store instanceof RedisStore && !(await store.ready())) logger.warn('redis not reachable at start-up: serving from memory until it is');
+  const client = createSharedUpstream({
+    client: createUpstreamClient({
+      endpoint,
+      timeoutMs: config.upstream.timeoutMs,
+      retries: config.upstream.retries,
+      onAttempt: (attempt) => logger.debug({ upstream: attempt }, 'upstream call'),
+      ...options.client,
+    }),
+    store,
+    ttlMs: config.upstream.cacheTtlMs,
+    staleMs: config.upstream.cacheStaleMs,
+    budgetPerMinute: config.upstream.budgetPerMinute,
+    now: options.now,
+    logger,
   });
   const exampleInstanceId = simulator?.store.list()[0]?.id;
   const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId });
@@ -49,9 +67,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger,
     simulator,
     endpoint,
+    store,
     async close() {
       await gateway.close();
       client.close();
+      await store.close();
       await simulator?.close();
     },
   };

@@ -19,6 +19,8 @@ export interface UpstreamConfig {
   /** Upstream calls in flight at once, per operation. */
   fanout: number;
   cacheTtlMs: number;
+  /** How long past its TTL a cached page may still be served while it is refreshed. */
+  cacheStaleMs: number;
   budgetPerMinute: number;
   maxCallsPerOperation: number;
 }
@@ -148,6 +150,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got ${JSON.stringify(logLevel)}`);
   }
+  const cacheTtlMs = int(env, 'UPSTREAM_CACHE_TTL_MS', 5_000, 0, 3_600_000);
   return {
     port: int(env, 'PORT', 4000, 0, 65535),
     host: str(env, 'HOST') ?? '127.0.0.1',
@@ -157,7 +160,8 @@ export function loadConfig(env: Env = process.env): Config {
       timeoutMs: int(env, 'UPSTREAM_TIMEOUT_MS', 10_000, 1, 600_000),
       retries: int(env, 'UPSTREAM_RETRIES', 2, 0, 10),
       fanout: int(env, 'UPSTREAM_FANOUT', 4, 1, 64),
-      cacheTtlMs: int(env, 'UPSTREAM_CACHE_TTL_MS', 5_000, 0, 3_600_000),
+      cacheTtlMs,
+      cacheStaleMs: int(env, 'UPSTREAM_CACHE_STALE_MS', cacheTtlMs, 0, 3_600_000),
       budgetPerMinute: int(env, 'UPSTREAM_BUDGET_PER_MINUTE', 60, 1, 1_000_000_000),
       maxCallsPerOperation: int(env, 'MAX_UPSTREAM_CALLS_PER_OPERATION', 20, 1, 10_000),
     },

@@ -2,9 +2,10 @@
  * The rows of each list (an instance under a filter) that this request has fetched, by offset.
  *
  * With `prefetch` (the default, when the upstream cache is on), every call asks for a full chunk
- * of 100 rows from where rows are first needed: a call costs the same for 1 row or 100, so a
- * later page, an alias or a lookup that falls inside a chunk fetched (or in flight) costs
- * nothing. Without it, a call asks for just the rows needed: parsing 100 rows to serve 20 is
+ * of 100 rows at an offset that is a multiple of 100: a call costs the same for 1 row or 100, so
+ * a later page, an alias or a lookup that falls inside a chunk fetched (or in flight) costs
+ * nothing, and aligned chunks are the same upstream calls from one request to the next, which
+ * the shared cache then answers. Without it, a call asks for just the rows needed: parsing 100 rows to serve 20 is
  * most of a request's CPU when nothing will reuse the rest.
  */
 import type { Backup, BackupFilter } from './model';
@@ -87,8 +88,8 @@ export class BackupList {
     const needed: PendingChunk[] = [];
     let pos = start;
     do {
-      const limit = this.prefetch ? CHUNK : Math.max(1, Math.min(CHUNK, end - pos));
-      const chunk = this.covering(pos) ?? this.startChunk(pos, limit);
+      const chunk = this.covering(pos)
+        ?? (this.prefetch ? this.startChunk(pos - (pos % CHUNK), CHUNK) : this.startChunk(pos, Math.max(1, Math.min(CHUNK, end - pos))));
       needed.push(chunk);
       pos = chunkEnd(chunk);
     } while (pos < end);

@@ -23,3 +23,11 @@ export class MissingCredentialsError extends Error {
     super('No credentials: send X-Auth-Token (or Authorization: Bearer) or configure HUAWEICLOUD_SDK_AK/SK.');
   }
 }
+
+/** The caller identity's upstream budget (UPSTREAM_BUDGET_PER_MINUTE) is spent: no call was sent. */
+export class BudgetExhaustedError extends Error {
+  override name = 'BudgetExhaustedError';
+  constructor(readonly retryAfterSeconds: number) {
+    super('The upstream call budget of this caller is spent for the moment; retry later.');
+  }
+}

@@ -2,6 +2,7 @@
  * The upstream client: one axios instance with a keep-alive agent, bounded retries, and typed
  * errors. It takes wire parameters and returns checked wire DTOs; it knows nothing of GraphQL.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 
@@ -22,6 +23,15 @@ export interface CallOptions {
   auth: UpstreamAuth;
   /** `X-Language` for the upstream's error messages. */
   language?: 'en-us' | 'zh-cn';
+  /** Runs before every attempt, retries included; throwing stops the call (the upstream budget). */
+  beforeAttempt?: () => Promise<void>;
+}
+
+/** Who a call counts against upstream: a hash of the caller's token, the service AK, or one anonymous identity. */
+export function callerIdentity(auth: UpstreamAuth): string {
+  if (auth.kind === 'token') return `token:${createHash('sha256').update(auth.token).digest('hex').slice(0, 32)}`;
+  if (auth.kind === 'aksk') return `ak:${auth.ak}`;
+  return 'anonymous';
 }
 
 export interface ListBackupsResult {
@@ -134,7 +144,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   }
 
   return {
-    async listBackups(params, { auth, language }) {
+    async listBackups(params, { auth, language, beforeAttempt }) {
       if (auth.kind === 'aksk') {
         const refusals = akRefusals.get(auth.ak);
         const wait = (refusals?.pausedUntil ?? 0) - Date.now();
@@ -156,6 +166,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         return { ...headers, ...signed };
       };
       for (let attempt = 0; ; attempt++) {
+        await beforeAttempt?.();
         const started = performance.now();
         const report = (info: Partial<AttemptInfo>): void => {
           onAttempt?.({ instanceId: params.instanceId, offset: params.offset, limit: params.limit, attempt, ms: performance.now() - started, ...info });

@@ -91,7 +91,7 @@ describe('deduplication within an operation', () => {
     expect((await stack.calls()).perInstance).toEqual({ [small]: 1, [other]: 1 });
   });
 
-  it('does not share rows between operations (no cross-request cache yet)', async () => {
+  it('does not share rows between operations when the cache has expired', async () => {
     await stack.gql(`query { backups(instanceId: "${small}", first: 3) { totalCount } }`);
     await stack.gql(`query { backups(instanceId: "${small}", first: 3) { totalCount } }`);
     expect((await stack.calls()).count).toBe(2);

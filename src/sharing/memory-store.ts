@@ -1,0 +1,47 @@
+/** The in-memory SharedStore: one replica's cache (bounded LRU) and sliding-window budgets. */
+import { LRUCache } from 'lru-cache';
+
+import { BUDGET_WINDOW_MS, type BudgetAnswer, type CachedPage, type SharedStore } from './store';
+
+export class MemoryStore implements SharedStore {
+  private readonly pages: LRUCache<string, CachedPage>;
+  /** Per identity, the times of the calls in the last window, oldest first. */
+  private readonly windows = new Map<string, number[]>();
+
+  constructor(maxPages = 2000) {
+    this.pages = new LRUCache({ max: maxPages });
+  }
+
+  async getPage(key: string): Promise<CachedPage | undefined> {
+    return this.pages.get(key);
+  }
+
+  async setPage(key: string, page: CachedPage, keepMs: number): Promise<void> {
+    this.pages.set(key, page, { ttl: Math.max(1, keepMs) });
+  }
+
+  async takeBudget(identity: string, perMinute: number, now: number): Promise<BudgetAnswer> {
+    const window = this.windows.get(identity) ?? [];
+    while (window.length > 0 && window[0]! <= now - BUDGET_WINDOW_MS) window.shift();
+    if (window.length >= perMinute) {
+      this.windows.set(identity, window);
+      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((window[0]! + BUDGET_WINDOW_MS - now) / 1000)) };
+    }
+    window.push(now);
+    this.windows.set(identity, window);
+    if (this.windows.size > 10_000) this.forgetIdle(now);
+    return { ok: true };
+  }
+
+  status(): { backend: 'memory'; healthy: boolean } {
+    return { backend: 'memory', healthy: true };
+  }
+
+  async close(): Promise<void> {
+    this.pages.clear();
+  }
+
+  private forgetIdle(now: number): void {
+    for (const [identity, window] of this.windows) if ((window.at(-1) ?? 0) <= now - BUDGET_WINDOW_MS) this.windows.delete(identity);
+  }
+}
