@@ -6,6 +6,8 @@ import type { DestinationStream } from 'pino';
 
 import type { Config } from './config';
 import { createLogger, type Logger } from './logger';
+import { createMetrics, identityClass, type Metrics } from './observability/metrics';
+import { createReadiness } from './observability/readiness';
 import { startGateway, type Gateway } from './server';
 import type { Simulator } from './simulator/server';
 import { startSimulatorFromConfig } from './simulator/start';
@@ -26,7 +28,9 @@ export interface App {
   endpoint: string;
   /** Cache and budgets: in memory, or through Redis with REDIS_URL. */
   store: SharedStore;
-  close(): Promise<void>;
+  metrics: Metrics;
+  /** Graceful: lets requests in flight finish (up to `timeoutMs`), then closes the upstream agent, Redis and the simulator. */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 export interface AppOptions {
@@ -36,6 +40,8 @@ export interface AppOptions {
   client?: Partial<UpstreamClientOptions>;
   /** The clock of the cache and the budget (tests simulate a minute in less). */
   now?: () => number;
+  /** How recent an upstream answer keeps /readyz ready without a probe. @default 30 s */
+  readinessWindowMs?: number;
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -43,6 +49,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const simulator = config.upstream.endpoint === null ? await startSimulatorFromConfig(config.simulator) : undefined;
   const endpoint = simulator?.url ?? config.upstream.endpoint!;
   const defaultProjectId = config.defaultProjectId ?? (simulator ? DEMO_PROJECT_ID : null);
+  const metrics = createMetrics();
+  const readiness = createReadiness({
+    probe: (ms) => client.probe?.(ms) ?? Promise.resolve(true),
+    store: () => store.status(),
+    windowMs: options.readinessWindowMs,
+  });
   const store: SharedStore = config.redisUrl ? new RedisStore(config.redisUrl, logger) : new MemoryStore();
   if (store instanceof RedisStore && !(await store.ready())) logger.warn('redis not reachable at start-up: serving from memory until it is');
   const client = createSharedUpstream({
@@ -50,7 +62,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       endpoint,
       timeoutMs: config.upstream.timeoutMs,
       retries: config.upstream.retries,
-      onAttempt: (attempt) => logger.debug({ upstream: attempt }, 'upstream call'),
+      onAttempt: (attempt) => {
+        metrics.upstreamAttempt(attempt);
+        if (attempt.status !== undefined) readiness.upstreamAnswered();
+      },
       ...options.client,
     }),
     store,
@@ -59,17 +74,20 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     budgetPerMinute: config.upstream.budgetPerMinute,
     now: options.now,
     logger,
+    onLookup: (outcome) => metrics.cacheLookup(outcome),
+    onBudget: (identity, answer) => metrics.budget(identityClass(identity), answer.ok ? answer.remaining : 0, !answer.ok),
   });
   const exampleInstanceId = simulator?.store.list()[0]?.id;
-  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId });
+  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId, metrics, readiness });
   return {
     gateway,
     logger,
     simulator,
     endpoint,
     store,
-    async close() {
-      await gateway.close();
+    metrics,
+    async close(timeoutMs) {
+      await gateway.close(timeoutMs);
       client.close();
       await store.close();
       await simulator?.close();

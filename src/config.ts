@@ -44,6 +44,8 @@ export interface Config {
   subgraphSecret: string | null;
   graphiql: boolean;
   logLevel: string;
+  /** How long SIGTERM waits for requests in flight before cutting them. */
+  shutdownTimeoutMs: number;
   /** The embedded simulator, used when `upstream.endpoint` is null. */
   simulator: SimulatorConfig;
 }
@@ -177,6 +179,7 @@ export function loadConfig(env: Env = process.env): Config {
     subgraphSecret: str(env, 'SUBGRAPH_SECRET'),
     graphiql: bool(env, 'GRAPHIQL', !production),
     logLevel,
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     simulator: loadSimulatorConfig(env, true),
   };
 }

@@ -9,10 +9,15 @@ import { BackupService } from './backups/service';
 import type { Config } from './config';
 import { InvalidInputError, MissingCredentialsError } from './errors/domain';
 import { isId } from './ids';
-import type { CallOptions, UpstreamClient } from './upstream/client';
+import type { Logger } from './logger';
+import type { AttemptInfo, CallOptions, UpstreamClient } from './upstream/client';
 
 export interface GatewayContext {
   backups: BackupService;
+  /** The request's id (`X-Request-Id`, taken from the caller or made here), for logs. */
+  requestId: string;
+  /** Upstream calls this request made (attempts, retries included; not cache hits). */
+  upstreamCalls: { count: number };
 }
 
 /** Reads a request header by lower-case name. */
@@ -25,6 +30,7 @@ export interface ContextDeps {
   endpoint: string;
   /** Project when the request names none. */
   defaultProjectId: string | null;
+  logger: Logger;
 }
 
 /** Whether a URL points at this machine (127.0.0.0/8, ::1, localhost): the simulator or a test upstream. */
@@ -49,18 +55,24 @@ export function upstreamLanguage(acceptLanguage: string | undefined): CallOption
   return undefined;
 }
 
-export function createContextFactory(deps: ContextDeps): (header: HeaderGetter) => GatewayContext {
+export function createContextFactory(deps: ContextDeps): (header: HeaderGetter, requestId: string) => GatewayContext {
   const loopback = isLoopback(deps.endpoint);
   const credentials = deps.config.credentials;
-  return (header) => {
+  return (header, requestId) => {
     const token = callerToken(header);
     const language = upstreamLanguage(header('accept-language'));
+    const upstreamCalls = { count: 0 };
+    // Each attempt this request makes: counted for its log line, logged at debug with both request ids.
+    const onAttempt = (attempt: AttemptInfo): void => {
+      upstreamCalls.count += 1;
+      deps.logger.debug({ requestId, upstream: attempt }, 'upstream call');
+    };
     // A caller's token wins; else the service AK/SK signs; else only a loopback upstream is
     // called, without credentials (a real cloud would count the refusals toward a lock-out).
     let callOptions: CallOptions | Error;
-    if (token !== undefined) callOptions = { auth: { kind: 'token', token }, language };
-    else if (credentials) callOptions = { auth: { kind: 'aksk', ...credentials }, language };
-    else if (loopback) callOptions = { auth: { kind: 'none' }, language };
+    if (token !== undefined) callOptions = { auth: { kind: 'token', token }, language, onAttempt };
+    else if (credentials) callOptions = { auth: { kind: 'aksk', ...credentials }, language, onAttempt };
+    else if (loopback) callOptions = { auth: { kind: 'none' }, language, onAttempt };
     else callOptions = new MissingCredentialsError();
 
     const requested = header('x-project-id')?.trim();
@@ -69,6 +81,8 @@ export function createContextFactory(deps: ContextDeps): (header: HeaderGetter) 
     else project = deps.defaultProjectId ?? new InvalidInputError('No project: send X-Project-Id or set HUAWEICLOUD_SDK_PROJECT_ID.');
 
     return {
+      requestId,
+      upstreamCalls,
       backups: new BackupService({
         client: deps.client,
         callOptions,

@@ -29,16 +29,19 @@ async function main(): Promise<void> {
     logger.info({ endpoint: app.endpoint, credentials: config.credentials ? 'AK/SK' : 'caller tokens' }, 'upstream');
   }
 
+  // Graceful shutdown: stop accepting, let operations in flight finish (SHUTDOWN_TIMEOUT_MS at
+  // most), close the upstream agent, Redis and the simulator, exit 0. A second signal exits now.
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
+    if (stopping) process.exit(1);
     stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await app.close();
+    logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: finishing requests in flight');
+    await app.close(config.shutdownTimeoutMs);
+    logger.info('stopped');
     process.exit(0);
   };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 void main();

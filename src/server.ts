@@ -2,7 +2,7 @@
  * The HTTP server: Apollo Server 5 on node:http, with the routes around it. Built from the
  * Config and the singletons made at start-up; holds no per-request state of its own.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -18,6 +18,9 @@ import { createContextFactory, isLoopback, type GatewayContext, type HeaderGette
 import { createGraphiQLHandler, wantsGraphiQL } from './graphiql';
 import { createFormatError } from './errors/format';
 import type { Logger } from './logger';
+import type { Metrics } from './observability/metrics';
+import { operationLogPlugin } from './observability/operation-log';
+import type { Readiness } from './observability/readiness';
 import { createSubgraphSchema, toPublicSchema as publicSchema } from './schema';
 import type { UpstreamClient } from './upstream/client';
 
@@ -30,6 +33,8 @@ export interface GatewayDeps {
   defaultProjectId: string | null;
   /** An instance id for GraphiQL's example query (the simulator's first instance when embedded). */
   exampleInstanceId?: string;
+  metrics: Metrics;
+  readiness: Readiness;
 }
 
 export interface Gateway {
@@ -38,7 +43,11 @@ export interface Gateway {
   server: http.Server;
   /** Prepares what the first visitor would otherwise wait for (the GraphiQL page). */
   warmUp(): Promise<void>;
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections, lets requests in flight finish (up to `timeoutMs`, then cuts
+   * them), and stops Apollo.
+   */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 class BodyTooLargeError extends Error {}
@@ -67,6 +76,18 @@ function sendJson(res: http.ServerResponse, status: number, value: unknown, head
 
 const graphqlError = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
 
+/** A caller's X-Request-Id is kept if it is a plain token; otherwise one is made. */
+function requestIdOf(req: http.IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+/** The route label of a path for metrics: fixed names, never the raw path. */
+function routeOf(pathname: string): string {
+  if (pathname.startsWith('/graphiql/')) return '/graphiql';
+  return ['/graphql', '/subgraph', '/healthz', '/readyz', '/metrics'].includes(pathname) ? pathname : 'other';
+}
+
 /** Whether a presented secret equals the configured one, in constant time (hashes have equal lengths). */
 export function secretMatches(presented: string | undefined, secret: string): boolean {
   if (presented === undefined) return false;
@@ -75,7 +96,7 @@ export function secretMatches(presented: string | undefined, secret: string): bo
 }
 
 export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
-  const { config, logger } = deps;
+  const { config, logger, metrics, readiness } = deps;
   const subgraphSchema = createSubgraphSchema();
   const apollo = createApollo(publicSchema(subgraphSchema));
   // The subgraph endpoint answers `_entities`, which resolves any representation: only the
@@ -108,11 +129,12 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
         ApolloServerPluginUsageReportingDisabled(),
         // Federated traces (ftv1) time every field; nothing here reports them to Apollo.
         ApolloServerPluginInlineTraceDisabled(),
+        operationLogPlugin(logger, metrics),
       ],
     });
   }
 
-  async function handleGraphQL(server: ApolloServer<GatewayContext>, req: http.IncomingMessage, res: http.ServerResponse, search: string): Promise<void> {
+  async function handleGraphQL(server: ApolloServer<GatewayContext>, req: http.IncomingMessage, res: http.ServerResponse, search: string, requestId: string): Promise<void> {
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'POST') {
       sendJson(res, 405, graphqlError('Use GET or POST.', 'METHOD_NOT_ALLOWED'), { allow: 'GET, POST' });
@@ -149,7 +171,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     const header: HeaderGetter = (name) => headers.get(name);
     const result = await server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method, headers, search, body },
-      context: async () => createContext(header),
+      context: async () => createContext(header, requestId),
     });
     for (const [name, value] of result.headers) res.setHeader(name, value);
     res.statusCode = result.status ?? 200;
@@ -161,26 +183,54 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     res.end();
   }
 
+  async function handleReady(res: http.ServerResponse): Promise<void> {
+    const report = await readiness.check();
+    sendJson(res, report.ready && !shuttingDown ? 200 : 503, { status: report.ready && !shuttingDown ? 'ready' : 'unready', ...report, shuttingDown });
+  }
+
+  async function handleMetrics(res: http.ServerResponse): Promise<void> {
+    const text = await metrics.registry.metrics();
+    res.writeHead(200, { 'content-type': metrics.registry.contentType });
+    res.end(text);
+  }
+
+  let inFlight = 0;
+  let shuttingDown = false;
   const server = http.createServer({ maxHeaderSize: 65_536 }, (req, res) => {
+    const started = performance.now();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
     const search = q === -1 ? '' : url.slice(q);
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    if (shuttingDown) res.setHeader('connection', 'close');
+    inFlight += 1;
+    res.once('close', () => {
+      inFlight -= 1;
+      metrics.httpRequest(routeOf(pathname), req.method ?? 'GET', res.statusCode, (performance.now() - started) / 1000);
+    });
+
     let work: Promise<void> | undefined;
     if (graphiql && ((pathname === '/graphql' && wantsGraphiQL(req, search)) || pathname.startsWith('/graphiql/'))) {
       work = graphiql.handle(req, res, pathname).then((served) => { if (!served) sendJson(res, 404, { error: 'not found' }); });
-    }
-    else if (pathname === '/graphql') work = handleGraphQL(apollo, req, res, search);
-    else if (pathname === '/subgraph' && subgraph) {
+    } else if (pathname === '/graphql') {
+      work = handleGraphQL(apollo, req, res, search, requestId);
+    } else if (pathname === '/subgraph' && subgraph) {
       const presented = req.headers['x-subgraph-secret'];
-      if (secretMatches(typeof presented === 'string' ? presented : undefined, config.subgraphSecret!)) work = handleGraphQL(subgraph, req, res, search);
+      if (secretMatches(typeof presented === 'string' ? presented : undefined, config.subgraphSecret!)) work = handleGraphQL(subgraph, req, res, search, requestId);
       else sendJson(res, 401, graphqlError('The subgraph endpoint is for the router only.', 'UNAUTHENTICATED'));
+    } else if (pathname === '/healthz') {
+      sendJson(res, 200, { status: 'ok' });
+    } else if (pathname === '/readyz') {
+      work = handleReady(res);
+    } else if (pathname === '/metrics') {
+      work = handleMetrics(res);
+    } else {
+      sendJson(res, 404, { error: 'not found', endpoints: ['/graphql', '/healthz', '/readyz', '/metrics'] });
     }
-    else if (pathname === '/healthz') sendJson(res, 200, { status: 'ok' });
-    else if (pathname === '/readyz') sendJson(res, 200, { status: 'ready' });
-    else sendJson(res, 404, { error: 'not found', endpoints: ['/graphql', '/healthz', '/readyz'] });
     Promise.resolve(work).catch((error: unknown) => {
-      logger.error({ err: error }, 'request failed');
+      logger.error({ err: error, requestId }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, graphqlError('Internal server error', 'INTERNAL_SERVER_ERROR'));
       else res.destroy();
     });
@@ -197,8 +247,17 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     async warmUp() {
       await graphiql?.warm();
     },
-    async close() {
-      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeIdleConnections(); });
+    async close(timeoutMs = 10_000) {
+      shuttingDown = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle keep-alive connections go now; busy ones when their response is sent (Connection: close).
+      const deadline = Date.now() + timeoutMs;
+      while (inFlight > 0 && Date.now() < deadline) {
+        server.closeIdleConnections();
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      server.closeAllConnections();
+      await closed;
       await Promise.all([apollo.stop(), subgraph?.stop()]);
     },
   };

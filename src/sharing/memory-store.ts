@@ -30,7 +30,7 @@ export class MemoryStore implements SharedStore {
     window.push(now);
     this.windows.set(identity, window);
     if (this.windows.size > 10_000) this.forgetIdle(now);
-    return { ok: true };
+    return { ok: true, remaining: perMinute - window.length };
   }
 
   status(): { backend: 'memory'; healthy: boolean } {

@@ -18,7 +18,7 @@ local count = redis.call('ZCARD', KEYS[1])
 if count < tonumber(ARGV[3]) then
   redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return {1, 0}
+  return {1, tonumber(ARGV[3]) - count - 1}
 end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {0, tonumber(oldest[2])}
@@ -73,9 +73,9 @@ export class RedisStore implements SharedStore {
 
   async takeBudget(identity: string, perMinute: number, now: number): Promise<BudgetAnswer> {
     return this.attempt(async () => {
-      const [admitted, oldest] = await this.redis.takeBudget(`${this.prefix}budget:${identity}`, now, BUDGET_WINDOW_MS, perMinute, `${now}:${randomBytes(6).toString('hex')}`);
-      if (admitted === 1) return { ok: true } as const;
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((oldest + BUDGET_WINDOW_MS - now) / 1000)) } as const;
+      const [admitted, value] = await this.redis.takeBudget(`${this.prefix}budget:${identity}`, now, BUDGET_WINDOW_MS, perMinute, `${now}:${randomBytes(6).toString('hex')}`);
+      if (admitted === 1) return { ok: true, remaining: value } as const;
+      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((value + BUDGET_WINDOW_MS - now) / 1000)) } as const;
     }, () => this.fallback.takeBudget(identity, perMinute, now));
   }
 

@@ -8,7 +8,7 @@ import { BudgetExhaustedError } from '../errors/domain';
 import type { Logger } from '../logger';
 import { callerIdentity, type CallOptions, type ListBackupsResult, type UpstreamClient } from '../upstream/client';
 import { listBackupsPath, type ListBackupsParams } from '../upstream/url';
-import type { SharedStore } from './store';
+import type { BudgetAnswer, SharedStore } from './store';
 
 export interface SharedUpstreamOptions {
   client: UpstreamClient;
@@ -23,10 +23,12 @@ export interface SharedUpstreamOptions {
   logger?: Logger;
   /** Told whether each call was a cache hit, a stale hit, a miss or coalesced (metrics). */
   onLookup?: (outcome: 'hit' | 'stale' | 'miss' | 'coalesced') => void;
+  /** Told of every budget decision, by identity (metrics: by identity class only). */
+  onBudget?: (identity: string, answer: BudgetAnswer) => void;
 }
 
 export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamClient {
-  const { client, store, ttlMs, staleMs, budgetPerMinute, now = Date.now, logger, onLookup } = options;
+  const { client, store, ttlMs, staleMs, budgetPerMinute, now = Date.now, logger, onLookup, onBudget } = options;
   const inFlight = new Map<string, Promise<ListBackupsResult>>();
 
   /** One upstream call for `key`, shared by everyone who asks while it is in flight. */
@@ -39,6 +41,7 @@ export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamCl
     const identity = callerIdentity(callOptions.auth);
     const beforeAttempt = async (): Promise<void> => {
       const budget = await store.takeBudget(identity, budgetPerMinute, now());
+      onBudget?.(identity, budget);
       if (!budget.ok) throw new BudgetExhaustedError(budget.retryAfterSeconds);
     };
     const call = (async () => {
@@ -72,6 +75,7 @@ export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamCl
       onLookup?.('miss');
       return fetchShared(key, params, callOptions);
     },
+    probe: client.probe ? (timeoutMs) => client.probe!(timeoutMs) : undefined,
     close() {
       client.close();
     },

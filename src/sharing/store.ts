@@ -11,7 +11,8 @@ export interface CachedPage {
   fetchedAt: number;
 }
 
-export type BudgetAnswer = { ok: true } | { ok: false; retryAfterSeconds: number };
+/** `remaining`: calls left in the window after this one. */
+export type BudgetAnswer = { ok: true; remaining: number } | { ok: false; retryAfterSeconds: number };
 
 export interface SharedStore {
   getPage(key: string): Promise<CachedPage | undefined>;

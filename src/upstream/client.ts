@@ -25,6 +25,8 @@ export interface CallOptions {
   language?: 'en-us' | 'zh-cn';
   /** Runs before every attempt, retries included; throwing stops the call (the upstream budget). */
   beforeAttempt?: () => Promise<void>;
+  /** Told about each attempt of this call (per-request logs), besides the client's own `onAttempt`. */
+  onAttempt?: (attempt: AttemptInfo) => void;
 }
 
 /** Who a call counts against upstream: a hash of the caller's token, the service AK, or one anonymous identity. */
@@ -42,6 +44,8 @@ export interface ListBackupsResult {
 
 export interface UpstreamClient {
   listBackups(params: ListBackupsParams, options: CallOptions): Promise<ListBackupsResult>;
+  /** Whether the upstream answers HTTP at all (any status), within `timeoutMs`: readiness. No credentials, no budget. */
+  probe?(timeoutMs: number): Promise<boolean>;
   /** Closes the keep-alive sockets (shutdown). */
   close(): void;
 }
@@ -144,7 +148,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   }
 
   return {
-    async listBackups(params, { auth, language, beforeAttempt }) {
+    async listBackups(params, { auth, language, beforeAttempt, onAttempt: onThisAttempt }) {
       if (auth.kind === 'aksk') {
         const refusals = akRefusals.get(auth.ak);
         const wait = (refusals?.pausedUntil ?? 0) - Date.now();
@@ -169,7 +173,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         await beforeAttempt?.();
         const started = performance.now();
         const report = (info: Partial<AttemptInfo>): void => {
-          onAttempt?.({ instanceId: params.instanceId, offset: params.offset, limit: params.limit, attempt, ms: performance.now() - started, ...info });
+          const full = { instanceId: params.instanceId, offset: params.offset, limit: params.limit, attempt, ms: performance.now() - started, ...info };
+          onAttempt?.(full);
+          onThisAttempt?.(full);
         };
         try {
           const result = await once(path, attemptHeaders());
@@ -193,6 +199,14 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           }
           await sleep(wait);
         }
+      }
+    },
+    async probe(probeTimeoutMs) {
+      try {
+        await instance.get('/', { timeout: probeTimeoutMs });
+        return true; // any HTTP answer: validateStatus accepts every status
+      } catch {
+        return false;
       }
     },
     close() {

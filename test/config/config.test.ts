@@ -67,3 +67,20 @@ describe('loadSimulatorConfig()', () => {
     expect(() => loadSimulatorConfig({ [name]: value })).toThrow(name);
   });
 });
+
+describe('documentation of the configuration', () => {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const path = require('node:path') as typeof import('node:path');
+  const root = path.join(__dirname, '..', '..');
+  const source = fs.readFileSync(path.join(root, 'src', 'config.ts'), 'utf8');
+  const names = [...new Set([...source.matchAll(/\(env, '([A-Z][A-Z0-9_]+)'/g)].map((m) => m[1]!))];
+
+  it('reads the variables it documents', () => {
+    expect(names.length).toBeGreaterThan(25);
+  });
+
+  it.each(['.env.example', 'README.md'])('lists every variable in %s', (file) => {
+    const text = fs.readFileSync(path.join(root, file), 'utf8');
+    expect(names.filter((n) => !text.includes(n))).toEqual([]);
+  });
+});

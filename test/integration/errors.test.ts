@@ -150,10 +150,12 @@ describe('upstream faults', () => {
     const { loadConfig } = await import('../../src/config');
     const { createLogger } = await import('../../src/logger');
     const { createUpstreamClient } = await import('../../src/upstream/client');
+    const { createMetrics } = await import('../../src/observability/metrics');
+    const { createReadiness } = await import('../../src/observability/readiness');
     const endpoint = 'http://127.0.0.1:9'; // discard port: nothing listens
     const config = loadConfig({ PORT: '0', RDS_ENDPOINT: endpoint, HUAWEICLOUD_SDK_PROJECT_ID: 'p1', UPSTREAM_RETRIES: '1' });
     const client = createUpstreamClient({ endpoint, timeoutMs: 500, retries: 1, backoffBaseMs: 5 });
-    const gw = await startGateway({ config, logger: createLogger('silent'), client, endpoint, defaultProjectId: 'p1' });
+    const gw = await startGateway({ config, logger: createLogger('silent'), client, endpoint, defaultProjectId: 'p1', metrics: createMetrics(), readiness: createReadiness({ probe: async () => false, store: () => ({ backend: 'memory', healthy: true }) }) });
     try {
       const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ backups(instanceId: "${a}") { totalCount } }` }) });
       const body = await res.json() as any;

@@ -1,6 +1,8 @@
 /** Credentials per request: tokens forwarded, never shared, never echoed; no call without credentials. */
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
+import { createMetrics } from '../../src/observability/metrics';
+import { createReadiness } from '../../src/observability/readiness';
 import { startGateway } from '../../src/server';
 import { startStack, type Stack } from '../helpers/stack';
 
@@ -53,7 +55,7 @@ describe('per-request credentials', () => {
     const config = loadConfig({ PORT: '0', RDS_ENDPOINT: endpoint, HUAWEICLOUD_SDK_PROJECT_ID: 'p1' });
     let calls = 0;
     const client = { listBackups: async () => { calls += 1; throw new Error('must not be called'); }, close: () => undefined };
-    const gw = await startGateway({ config, logger: createLogger('silent'), client, endpoint, defaultProjectId: 'p1' });
+    const gw = await startGateway({ config, logger: createLogger('silent'), client, endpoint, defaultProjectId: 'p1', metrics: createMetrics(), readiness: createReadiness({ probe: async () => false, store: () => ({ backend: 'memory', healthy: true }) }) });
     try {
       const res = await fetch(`${gw.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ a: backups(instanceId: "i1") { totalCount } b: backup(instanceId: "i1", id: "b1") { id } }` }) });
       const body = await res.json() as any;

@@ -4,10 +4,10 @@ describe('MemoryStore.takeBudget()', () => {
   it('admits perMinute calls in any 60 s window, then says when the oldest leaves it', async () => {
     const store = new MemoryStore();
     const t0 = 1_000_000;
-    for (let i = 0; i < 3; i++) expect(await store.takeBudget('a', 3, t0 + i * 10_000)).toEqual({ ok: true });
+    for (let i = 0; i < 3; i++) expect(await store.takeBudget('a', 3, t0 + i * 10_000)).toEqual({ ok: true, remaining: 2 - i });
     expect(await store.takeBudget('a', 3, t0 + 25_000)).toEqual({ ok: false, retryAfterSeconds: 35 });
-    expect(await store.takeBudget('b', 3, t0 + 25_000)).toEqual({ ok: true }); // identities are apart
-    expect(await store.takeBudget('a', 3, t0 + 60_000)).toEqual({ ok: true }); // the first call left the window
+    expect(await store.takeBudget('b', 3, t0 + 25_000)).toEqual({ ok: true, remaining: 2 }); // identities are apart
+    expect(await store.takeBudget('a', 3, t0 + 60_000)).toEqual({ ok: true, remaining: 0 }); // the first call left the window
     expect(await store.takeBudget('a', 3, t0 + 60_001)).toEqual({ ok: false, retryAfterSeconds: 10 });
   });
 });

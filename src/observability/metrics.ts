@@ -1,0 +1,80 @@
+/**
+ * Prometheus metrics (prom-client), served at /metrics. Labels are bounded: operation names are
+ * capped (clients choose them), identities appear only as their class, never as a token or AK.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+import type { AttemptInfo } from '../upstream/client';
+
+export type IdentityClass = 'token' | 'aksk' | 'anonymous';
+
+const MAX_OPERATION_NAMES = 100;
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface Metrics {
+  registry: Registry;
+  httpRequest(route: string, method: string, status: number, seconds: number): void;
+  operation(name: string | undefined, outcome: 'ok' | 'error' | 'partial', seconds: number): void;
+  upstreamAttempt(info: AttemptInfo): void;
+  cacheLookup(outcome: 'hit' | 'stale' | 'miss' | 'coalesced'): void;
+  budget(identityClass: IdentityClass, remaining: number | undefined, refused: boolean): void;
+}
+
+export function identityClass(identity: string): IdentityClass {
+  if (identity.startsWith('token:')) return 'token';
+  if (identity.startsWith('ak:')) return 'aksk';
+  return 'anonymous';
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const httpRequests = new Counter({ name: 'http_requests_total', help: 'HTTP requests by route, method and status.', labelNames: ['route', 'method', 'status'], registers: [registry] });
+  const httpDuration = new Histogram({ name: 'http_request_duration_seconds', help: 'HTTP request duration by route.', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers: [registry] });
+  const operations = new Counter({ name: 'graphql_operations_total', help: 'GraphQL operations by operation name and outcome (ok, partial: data with errors, error: no data).', labelNames: ['operation', 'outcome'], registers: [registry] });
+  const operationDuration = new Histogram({ name: 'graphql_operation_duration_seconds', help: 'GraphQL operation duration by operation name.', labelNames: ['operation'], buckets: LATENCY_BUCKETS, registers: [registry] });
+  const upstreamCalls = new Counter({ name: 'upstream_calls_total', help: 'Upstream calls (attempts, retries included) by HTTP status (or timeout/network/bad_response) and upstream error code.', labelNames: ['status', 'error_code'], registers: [registry] });
+  const upstreamDuration = new Histogram({ name: 'upstream_call_duration_seconds', help: 'Upstream call latency by status.', labelNames: ['status'], buckets: LATENCY_BUCKETS, registers: [registry] });
+  const retries = new Counter({ name: 'upstream_retries_total', help: 'Upstream attempts that were retries.', registers: [registry] });
+  const cache = new Counter({ name: 'upstream_cache_lookups_total', help: 'Upstream page lookups: hit (fresh), stale (served while refreshed), miss (called upstream), coalesced (shared an identical call in flight).', labelNames: ['outcome'], registers: [registry] });
+  const budgetRemaining = new Gauge({ name: 'upstream_budget_remaining', help: 'Upstream calls left in the current minute for the last identity of each class that made a call.', labelNames: ['identity_class'], registers: [registry] });
+  const budgetRefused = new Counter({ name: 'upstream_budget_refusals_total', help: 'Upstream calls not sent because the identity\'s budget was spent.', labelNames: ['identity_class'], registers: [registry] });
+  const operationNames = new Set<string>();
+
+  const operationLabel = (name: string | undefined): string => {
+    if (!name) return 'anonymous';
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return 'other';
+    if (operationNames.has(name)) return name;
+    if (operationNames.size >= MAX_OPERATION_NAMES) return 'other';
+    operationNames.add(name);
+    return name;
+  };
+
+  return {
+    registry,
+    httpRequest(route, method, status, seconds) {
+      httpRequests.inc({ route, method, status: String(status) });
+      httpDuration.observe({ route }, seconds);
+    },
+    operation(name, outcome, seconds) {
+      const operation = operationLabel(name);
+      operations.inc({ operation, outcome });
+      operationDuration.observe({ operation }, seconds);
+    },
+    upstreamAttempt(info) {
+      const status = info.status !== undefined ? String(info.status)
+        : info.error === 'UpstreamTimeoutError' ? 'timeout' : info.error === 'UpstreamBadResponseError' ? 'bad_response' : 'network';
+      const errorCode = info.errorCode && /^[A-Za-z]{2,8}\.\d{3,6}$/.test(info.errorCode) ? info.errorCode : info.errorCode ? 'other' : '';
+      upstreamCalls.inc({ status, error_code: errorCode });
+      upstreamDuration.observe({ status }, info.ms / 1000);
+      if (info.attempt > 0) retries.inc();
+    },
+    cacheLookup(outcome) {
+      cache.inc({ outcome });
+    },
+    budget(cls, remaining, refused) {
+      if (remaining !== undefined) budgetRemaining.set({ identity_class: cls }, remaining);
+      if (refused) budgetRefused.inc({ identity_class: cls });
+    },
+  };
+}
