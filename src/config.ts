@@ -39,7 +39,16 @@ export interface Config {
   /** Project used when a request names none (`X-Project-Id`). */
   defaultProjectId: string | null;
   credentials: ServiceCredentials | null;
-  limits: { maxPageSize: number; maxDepth: number; maxAliases: number; maxBodyBytes: number };
+  limits: {
+    maxPageSize: number;
+    maxDepth: number;
+    maxAliases: number;
+    maxTokens: number;
+    maxDirectives: number;
+    maxBodyBytes: number;
+    /** An operation's upstream calls may not go on past this (ms from its start). */
+    operationDeadlineMs: number;
+  };
   redisUrl: string | null;
   subgraphSecret: string | null;
   graphiql: boolean;
@@ -173,7 +182,10 @@ export function loadConfig(env: Env = process.env): Config {
       maxPageSize: int(env, 'MAX_PAGE_SIZE', 500, 1, 100_000),
       maxDepth: int(env, 'MAX_DEPTH', 10, 1, 1000),
       maxAliases: int(env, 'MAX_ALIASES', 30, 1, 10_000),
+      maxTokens: int(env, 'MAX_TOKENS', 2000, 10, 1_000_000),
+      maxDirectives: int(env, 'MAX_DIRECTIVES', 20, 1, 10_000),
       maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1_048_576, 1024, 1_073_741_824),
+      operationDeadlineMs: int(env, 'OPERATION_DEADLINE_MS', 25_000, 100, 600_000),
     },
     redisUrl: str(env, 'REDIS_URL'),
     subgraphSecret: str(env, 'SUBGRAPH_SECRET'),

@@ -62,6 +62,7 @@ export function createContextFactory(deps: ContextDeps): (header: HeaderGetter, 
     const token = callerToken(header);
     const language = upstreamLanguage(header('accept-language'));
     const upstreamCalls = { count: 0 };
+    const deadline = Date.now() + deps.config.limits.operationDeadlineMs;
     // Each attempt this request makes: counted for its log line, logged at debug with both request ids.
     const onAttempt = (attempt: AttemptInfo): void => {
       upstreamCalls.count += 1;
@@ -70,9 +71,9 @@ export function createContextFactory(deps: ContextDeps): (header: HeaderGetter, 
     // A caller's token wins; else the service AK/SK signs; else only a loopback upstream is
     // called, without credentials (a real cloud would count the refusals toward a lock-out).
     let callOptions: CallOptions | Error;
-    if (token !== undefined) callOptions = { auth: { kind: 'token', token }, language, onAttempt };
-    else if (credentials) callOptions = { auth: { kind: 'aksk', ...credentials }, language, onAttempt };
-    else if (loopback) callOptions = { auth: { kind: 'none' }, language, onAttempt };
+    if (token !== undefined) callOptions = { auth: { kind: 'token', token }, language, onAttempt, deadline };
+    else if (credentials) callOptions = { auth: { kind: 'aksk', ...credentials }, language, onAttempt, deadline };
+    else if (loopback) callOptions = { auth: { kind: 'none' }, language, onAttempt, deadline };
     else callOptions = new MissingCredentialsError();
 
     const requested = header('x-project-id')?.trim();

@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLSchema } from 'graphql';
 import {
   ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled,
@@ -20,6 +21,8 @@ import { createFormatError } from './errors/format';
 import type { Logger } from './logger';
 import type { Metrics } from './observability/metrics';
 import { operationLogPlugin } from './observability/operation-log';
+import { knownOperationTypesRule } from './limits/known-operation-types';
+import { upstreamCallLimitPlugin } from './limits/upstream-calls';
 import type { Readiness } from './observability/readiness';
 import { createSubgraphSchema, toPublicSchema as publicSchema } from './schema';
 import type { UpstreamClient } from './upstream/client';
@@ -111,9 +114,23 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     : undefined;
 
   function createApollo(schema: GraphQLSchema): ApolloServer<GatewayContext> {
+    // Operation limits, checked before anything runs (graphql-armor; introspection fields do not
+    // count toward depth). Its generic cost limit is off: the upstream-call cost below knows the
+    // schema. Its token limit is off too: its Apollo plugin turns every syntax error into a 500
+    // (graphql-armor issues #571, #751); graphql-js's own `maxTokens` parse option does it instead.
+    const armor = new ApolloArmor({
+      maxDepth: { n: config.limits.maxDepth, ignoreIntrospection: true, flattenFragments: true },
+      maxAliases: { n: config.limits.maxAliases },
+      maxTokens: { enabled: false },
+      maxDirectives: { n: config.limits.maxDirectives },
+      costLimit: { enabled: false },
+      blockFieldSuggestion: { enabled: config.production },
+    }).protect();
     return new ApolloServer<GatewayContext>({
       schema,
       logger,
+      validationRules: [...armor.validationRules, knownOperationTypesRule],
+      parseOptions: { maxTokens: config.limits.maxTokens },
       introspection: config.graphiql,
       includeStacktraceInErrorResponses: false,
       hideSchemaDetailsFromClientErrors: config.production,
@@ -130,6 +147,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
         // Federated traces (ftv1) time every field; nothing here reports them to Apollo.
         ApolloServerPluginInlineTraceDisabled(),
         operationLogPlugin(logger, metrics),
+        ...armor.plugins,
+        upstreamCallLimitPlugin(config.upstream.maxCallsPerOperation),
       ],
     });
   }

@@ -3,8 +3,8 @@
  * A rule applies to one instance or to all, to a share of calls (`rate`), and optionally only
  * to the next `times` calls it matches.
  */
-export type FaultKind = 'latency' | 'error' | 'throttle' | 'hang' | 'malformed' | 'wrong-shape';
-export const FAULT_KINDS: readonly FaultKind[] = ['latency', 'error', 'throttle', 'hang', 'malformed', 'wrong-shape'];
+export type FaultKind = 'latency' | 'error' | 'throttle' | 'hang' | 'reset' | 'malformed' | 'wrong-shape';
+export const FAULT_KINDS: readonly FaultKind[] = ['latency', 'error', 'throttle', 'hang', 'reset', 'malformed', 'wrong-shape'];
 
 export interface FaultRule {
   kind: FaultKind;
@@ -22,6 +22,8 @@ export interface FaultRule {
   errorCode?: string;
   /** `throttle`: the Retry-After header. @default 2 */
   retryAfterSeconds?: number;
+  /** `throttle`: send no Retry-After header at all. */
+  noRetryAfter?: boolean;
 }
 
 /** Checks a rule from outside (admin endpoint, start options); returns a message when it is not valid. */
@@ -34,7 +36,8 @@ export function validateFaultRule(value: unknown): string | null {
   return (r.instanceId !== undefined && typeof r.instanceId !== 'string' ? 'instanceId must be a string' : null)
     ?? num('rate', 0, 1) ?? num('times', 1, 1e9) ?? num('latencyMs', 0, 600_000) ?? num('status', 400, 599)
     ?? num('retryAfterSeconds', 0, 3600)
-    ?? (r.errorCode !== undefined && typeof r.errorCode !== 'string' ? 'errorCode must be a string' : null);
+    ?? (r.errorCode !== undefined && typeof r.errorCode !== 'string' ? 'errorCode must be a string' : null)
+    ?? (r.noRetryAfter !== undefined && typeof r.noRetryAfter !== 'boolean' ? 'noRetryAfter must be a boolean' : null);
 }
 
 export class FaultPlan {

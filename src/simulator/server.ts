@@ -182,13 +182,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     switch (terminal?.kind) {
       case 'hang':
         return; // the socket stays open until the client gives up or the simulator closes
+      case 'reset':
+        req.socket.destroy(); // the connection drops with no answer (ECONNRESET at the client)
+        return;
       case 'error': {
         const code = terminal.status ?? 500;
         return fail(code, terminal.errorCode ?? ERROR_CODE_BY_STATUS[code] ?? 'DBS.108000', 'Injected fault: the service is unavailable.');
       }
       case 'throttle':
         return fail(429, 'APIGW.0308', 'Injected fault: the throttling threshold has been reached.',
-          { 'Retry-After': String(terminal.retryAfterSeconds ?? 2) });
+          terminal.noRetryAfter ? {} : { 'Retry-After': String(terminal.retryAfterSeconds ?? 2) });
       case 'malformed':
         status = 200;
         return send(res, 200, '{"backups": [{"id": "4a1b');

@@ -27,6 +27,8 @@ export interface CallOptions {
   beforeAttempt?: () => Promise<void>;
   /** Told about each attempt of this call (per-request logs), besides the client's own `onAttempt`. */
   onAttempt?: (attempt: AttemptInfo) => void;
+  /** Epoch ms after which no attempt starts or goes on (the operation's deadline). */
+  deadline?: number;
 }
 
 /** Who a call counts against upstream: a hash of the caller's token, the service AK, or one anonymous identity. */
@@ -132,12 +134,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     proxy: false,
   });
 
-  async function once(path: string, headers: Record<string, string>): Promise<ListBackupsResult> {
+  async function once(path: string, headers: Record<string, string>, attemptTimeoutMs: number): Promise<ListBackupsResult> {
     let response;
     try {
-      response = await instance.get<string>(path, { headers });
+      response = await instance.get<string>(path, { headers, timeout: attemptTimeoutMs });
     } catch (error) {
-      if (axios.isAxiosError(error) && (error.code === 'ETIMEDOUT' || error.code === 'ECONNABORTED')) throw new UpstreamTimeoutError(timeoutMs);
+      if (axios.isAxiosError(error) && (error.code === 'ETIMEDOUT' || error.code === 'ECONNABORTED')) throw new UpstreamTimeoutError(attemptTimeoutMs);
       throw new UpstreamNetworkError(axios.isAxiosError(error) ? error.code : undefined);
     }
     const requestId = typeof response.headers['x-request-id'] === 'string' ? response.headers['x-request-id'] : undefined;
@@ -148,7 +150,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   }
 
   return {
-    async listBackups(params, { auth, language, beforeAttempt, onAttempt: onThisAttempt }) {
+    async listBackups(params, { auth, language, beforeAttempt, onAttempt: onThisAttempt, deadline }) {
       if (auth.kind === 'aksk') {
         const refusals = akRefusals.get(auth.ak);
         const wait = (refusals?.pausedUntil ?? 0) - Date.now();
@@ -169,7 +171,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         const signed = signRequest({ method: 'GET', pathSegments: [...prefixSegments, ...parts.pathSegments], query: parts.query, headers: { ...headers, host: base.host } }, auth, now());
         return { ...headers, ...signed };
       };
+      const timeLeft = (): number => (deadline === undefined ? timeoutMs : Math.min(timeoutMs, deadline - Date.now()));
       for (let attempt = 0; ; attempt++) {
+        if (timeLeft() <= 0) throw new UpstreamTimeoutError(0); // the operation's deadline has passed
         await beforeAttempt?.();
         const started = performance.now();
         const report = (info: Partial<AttemptInfo>): void => {
@@ -178,7 +182,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           onThisAttempt?.(full);
         };
         try {
-          const result = await once(path, attemptHeaders());
+          const result = await once(path, attemptHeaders(), timeLeft());
           report({ status: 200, requestId: result.requestId });
           if (auth.kind === 'aksk') akRefusals.delete(auth.ak);
           return result;
@@ -197,6 +201,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
             if (error.retryAfterSeconds * 1000 > maxRetryAfterMs) throw error; // the caller learns retryAfterSeconds instead of hanging
             wait = Math.max(wait, error.retryAfterSeconds * 1000);
           }
+          if (deadline !== undefined && Date.now() + wait >= deadline) throw error; // no time left for another attempt
           await sleep(wait);
         }
       }

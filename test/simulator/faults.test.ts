@@ -43,6 +43,19 @@ describe('faults', () => {
     expect([res.status, res.json().error_code, res.headers['retry-after']]).toEqual([429, 'APIGW.0308', '3']);
   });
 
+  it('throttles without Retry-After when asked to', async () => {
+    await setFaults([{ kind: 'throttle', noRetryAfter: true }]);
+    const res = await list(a);
+    expect(res.status).toBe(429);
+    expect(res.headers['retry-after']).toBeUndefined();
+  });
+
+  it('resets the connection', async () => {
+    await setFaults([{ kind: 'reset', times: 1 }]);
+    await expect(list(a)).rejects.toThrow(/socket hang up|ECONNRESET/);
+    expect((await list(a)).status).toBe(200);
+  });
+
   it('never answers a hanging call', async () => {
     await setFaults([{ kind: 'hang', instanceId: a }]);
     await expect(list(a, 300)).rejects.toThrow('timeout');

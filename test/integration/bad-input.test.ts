@@ -1,0 +1,120 @@
+/**
+ * Hostile and malformed requests, each answered with the expected status and code, none of them
+ * reaching the upstream, and the gateway answering the next query every time.
+ */
+import { rawRequest } from '../helpers/http';
+import { startStack, type Stack } from '../helpers/stack';
+
+let stack: Stack;
+let a: string; // an instance
+let cursorOfA: string;
+
+beforeAll(async () => {
+  stack = await startStack();
+  a = stack.sim.store.list()[0]!.id;
+  cursorOfA = (await stack.gql('query($id: ID!) { backups(instanceId: $id, first: 1) { pageInfo { endCursor } } }', { id: a })).body.data.backups.pageInfo.endCursor;
+  await stack.resetCalls();
+});
+afterAll(() => stack.close());
+
+interface Case {
+  method?: string;
+  contentType?: string | null;
+  body?: string | Buffer | (() => string);
+  query?: string;
+  variables?: Record<string, unknown>;
+  headers?: Record<string, string>;
+  path?: string;
+  status: number;
+  /** The first error's code; undefined when the answer has no GraphQL body (e.g. 431 from Node). */
+  code?: string;
+}
+
+const json = (value: unknown): string => JSON.stringify(value);
+const nest = (depth: number): string => {
+  let inner = 'totalCount';
+  for (let i = 0; i < depth; i++) inner = `nodes { instance { backups { ${inner} } } }`;
+  return `{ backups(instanceId: "${'A'.repeat(8)}") { ${inner} } }`;
+};
+const PAGE = 'query($id: ID!, $first: Int, $last: Int, $after: String, $filter: BackupFilter) { backups(instanceId: $id, first: $first, last: $last, after: $after, filter: $filter) { totalCount } }';
+
+const CASES: Array<[string, Case]> = [
+  ['malformed JSON', { body: '{"query": ', status: 400, code: 'BAD_REQUEST' }],
+  ['a JSON array (batching is off)', { body: json([{ query: '{ __typename }' }]), status: 400, code: 'BAD_REQUEST' }],
+  ['JSON null', { body: 'null', status: 400, code: 'BAD_REQUEST' }],
+  ['a JSON string', { body: '"{ __typename }"', status: 400, code: 'BAD_REQUEST' }],
+  ['an empty body', { body: '', status: 400, code: 'BAD_REQUEST' }],
+  ['text/plain (CSRF prevention)', { contentType: 'text/plain', body: json({ query: '{ __typename }' }), status: 400, code: 'BAD_REQUEST' }],
+  ['a form post (CSRF prevention)', { contentType: 'application/x-www-form-urlencoded', body: 'query=%7B__typename%7D', status: 400, code: 'BAD_REQUEST' }],
+  ['multipart/form-data', { contentType: 'multipart/form-data; boundary=x', body: '--x\r\n\r\n{}\r\n--x--', status: 400, code: 'BAD_REQUEST' }],
+  ['no content type', { contentType: null, body: json({ query: '{ __typename }' }), status: 400, code: 'BAD_REQUEST' }],
+  ['a query that is not a string', { body: json({ query: 5 }), status: 400, code: 'BAD_REQUEST' }],
+  ['variables that are not an object', { body: json({ query: '{ __typename }', variables: 'x' }), status: 400, code: 'BAD_REQUEST' }],
+  ['no query at all', { body: '{}', status: 400, code: 'BAD_REQUEST' }],
+  ['a body over MAX_BODY_BYTES', { body: () => json({ query: '{ __typename }', pad: 'x'.repeat(1_100_000) }), status: 413, code: 'PAYLOAD_TOO_LARGE' }],
+  ['invalid UTF-8 in the document', { body: Buffer.concat([Buffer.from('{"query": "{ __typename '), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from(' }"}')]), status: 400, code: 'GRAPHQL_PARSE_FAILED' }],
+  ['a syntax error', { query: '{ backups(instanceId: ) }', status: 400, code: 'GRAPHQL_PARSE_FAILED' }],
+  ['a 900 KB id', { query: PAGE, variables: { id: 'x'.repeat(900_000) }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['deep nesting', { query: nest(12), status: 400, code: 'GRAPHQL_VALIDATION_FAILED' }],
+  ['an alias flood', { query: `{ ${Array.from({ length: 100 }, (_, i) => `a${i}: instance(id: "x") { id }`).join(' ')} }`, status: 400, code: 'GRAPHQL_VALIDATION_FAILED' }],
+  ['a token flood', { query: `{ ${'__typename '.repeat(3000)}}`, status: 400, code: 'GRAPHQL_PARSE_FAILED' }],
+  ['a directive flood', { query: `{ __typename ${'@include(if: true) '.repeat(40)}}`, status: 400, code: 'GRAPHQL_VALIDATION_FAILED' }],
+  ['more instances than MAX_UPSTREAM_CALLS_PER_OPERATION', { query: `{ instances(ids: [${Array.from({ length: 25 }, (_, i) => `"i${i}"`).join(',')}]) { backups(first: 1) { totalCount } } }`, status: 400, code: 'GRAPHQL_VALIDATION_FAILED' }],
+  ['a connection nested in every row of another', { query: `{ backups(instanceId: "i1", first: 20) { nodes { instance { backups(first: 1) { totalCount } } } } }`, status: 400, code: 'GRAPHQL_VALIDATION_FAILED' }],
+  ['first above MAX_PAGE_SIZE', { query: PAGE, variables: { id: 'i1', first: 501 }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['a negative last', { query: PAGE, variables: { id: 'i1', last: -1 }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['first and last together', { query: PAGE, variables: { id: 'i1', first: 1, last: 1 }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['first beyond a 32-bit Int', { query: PAGE, variables: { id: 'i1', first: 2 ** 31 }, status: 400, code: 'BAD_USER_INPUT' }],
+  ['first as a string', { query: PAGE, variables: { id: 'i1', first: 'ten' }, status: 400, code: 'BAD_USER_INPUT' }],
+  ['SQL in an instance id', { query: PAGE, variables: { id: "' OR 1=1 --" }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['a path in an instance id', { query: PAGE, variables: { id: '../../v3/other/backups' }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['CRLF in an instance id', { query: PAGE, variables: { id: 'a\r\nX-Injected: 1' }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['query parameters in an instance id', { query: PAGE, variables: { id: 'a&limit=100&offset=-1' }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['percent-encoding in an instance id', { query: PAGE, variables: { id: '%2e%2e%2f' }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['markup in a backup id', { query: 'query($id: ID!) { backup(instanceId: "i1", id: $id) { id } }', variables: { id: '<script>alert(1)</script>' }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['an operator in filter.backupId', { query: PAGE, variables: { id: 'i1', filter: { backupId: '$where' } }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['a space in instance(id)', { query: '{ instance(id: "a b") { id } }', status: 200, code: 'BAD_USER_INPUT' }],
+  ['one bad id in instances(ids)', { query: '{ instances(ids: ["ok", "b@d"]) { id } }', status: 200, code: 'BAD_USER_INPUT' }],
+  ['JSON in node(id)', { query: '{ node(id: "{}") { id } }', status: 200, code: 'BAD_USER_INPUT' }],
+  ['a path in X-Project-Id', { query: PAGE, variables: { id: 'i1' }, headers: { 'X-Project-Id': '../x' }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['a 65-character X-Project-Id', { query: PAGE, variables: { id: 'i1' }, headers: { 'X-Project-Id': 'p'.repeat(65) }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['percent-encoding in X-Project-Id', { query: PAGE, variables: { id: 'i1' }, headers: { 'X-Project-Id': 'proj%2Fx' }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['headers over 64 KB', { query: '{ __typename }', headers: { 'X-Auth-Token': 't'.repeat(70_000) }, status: 431 }],
+  ['a forged cursor', { query: PAGE, variables: { id: 'i1', after: Buffer.from('v2:AAAAAAAAAAAA:0:0:x').toString('base64url') }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['a cursor of another filter', { query: PAGE, variables: () => ({ id: a, after: cursorOfA, filter: { type: 'AUTO' } }), status: 200, code: 'BAD_USER_INPUT' } as never],
+  ['a cursor of another instance', { query: PAGE, variables: () => ({ id: 'other', after: cursorOfA }), status: 200, code: 'BAD_USER_INPUT' } as never],
+  ['a 300-character cursor', { query: PAGE, variables: { id: 'i1', after: 'A'.repeat(300) }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['half a time range', { query: PAGE, variables: { id: 'i1', filter: { beginTime: '2026-10-01T00:00:00Z' } }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['an inverted time range', { query: PAGE, variables: { id: 'i1', filter: { beginTime: '2026-10-02T00:00:00Z', endTime: '2026-10-01T00:00:00Z' } }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['a time that is not RFC 3339', { query: PAGE, variables: { id: 'i1', filter: { beginTime: 'yesterday', endTime: 'today' } }, status: 400, code: 'BAD_USER_INPUT' }],
+  ['a status the upstream cannot filter', { query: PAGE, variables: { id: 'i1', filter: { status: 'DELETING' } }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['an enum value that does not exist', { query: PAGE, variables: { id: 'i1', filter: { type: 'SNAPSHOT' } }, status: 400, code: 'BAD_USER_INPUT' }],
+  ['a field that does not exist', { query: '{ backups(instanceId: "i1") { secret } }', status: 400, code: 'GRAPHQL_VALIDATION_FAILED' }],
+  ['a mutation (there are none)', { query: 'mutation { deleteBackup(id: "x") }', status: 400, code: 'GRAPHQL_VALIDATION_FAILED' }],
+  ['a subscription (there are none)', { query: 'subscription { backups }', status: 400, code: 'GRAPHQL_VALIDATION_FAILED' }],
+  ['an operation name that is not in the document', { body: json({ query: 'query A { __typename }', operationName: 'B' }), status: 400, code: 'OPERATION_RESOLUTION_FAILURE' }],
+  ['two operations and no name', { query: 'query A { __typename } query B { __typename }', status: 400, code: 'OPERATION_RESOLUTION_FAILURE' }],
+  ['PUT', { method: 'PUT', body: json({ query: '{ __typename }' }), status: 405, code: 'METHOD_NOT_ALLOWED' }],
+  ['a GET without a preflight header (CSRF prevention)', { method: 'GET', path: '/graphql?query=%7B__typename%7D', contentType: null, status: 400, code: 'BAD_REQUEST' }],
+];
+
+describe('bad input', () => {
+  it('has at least 40 cases', () => expect(CASES.length).toBeGreaterThanOrEqual(40));
+
+  it.each(CASES)('%s', async (_name, c) => {
+    const variables = typeof c.variables === 'function' ? (c.variables as () => Record<string, unknown>)() : c.variables;
+    const body = typeof c.body === 'function' ? c.body() : c.body ?? (c.method === 'GET' ? undefined : json({ query: c.query, variables }));
+    const headers: Record<string, string> = { ...(c.contentType === null ? {} : { 'content-type': c.contentType ?? 'application/json' }), ...c.headers };
+    const res = await rawRequest(stack.gateway.url, c.path ?? '/graphql', { method: c.method ?? 'POST', headers, body });
+    expect(res.status).toBe(c.status);
+    if (c.code !== undefined) expect(res.json().errors[0].extensions.code).toBe(c.code);
+    if (res.text.includes('"errors"')) expect(res.text).not.toMatch(/stacktrace|at Object\.|node_modules/);
+    // The gateway still answers the next query.
+    expect((await stack.gql('{ __typename }')).body).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('sent none of them upstream, and still serves real queries', async () => {
+    expect((await stack.calls()).count).toBe(0);
+    expect((await stack.gql(PAGE, { id: a, first: 1 })).body.data.backups.totalCount).toBe(1234);
+  });
+});
