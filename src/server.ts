@@ -21,6 +21,7 @@ import { createFormatError } from './errors/format';
 import type { Logger } from './logger';
 import type { Metrics } from './observability/metrics';
 import { operationLogPlugin } from './observability/operation-log';
+import { createJitGateway } from './execution/jit-gateway';
 import { knownOperationTypesRule } from './limits/known-operation-types';
 import { upstreamCallLimitPlugin } from './limits/upstream-calls';
 import type { Readiness } from './observability/readiness';
@@ -101,7 +102,8 @@ export function secretMatches(presented: string | undefined, secret: string): bo
 export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const { config, logger, metrics, readiness } = deps;
   const subgraphSchema = createSubgraphSchema();
-  const apollo = createApollo(publicSchema(subgraphSchema));
+  // The public endpoint executes with graphql-jit (compiled operations); /subgraph with graphql-js.
+  const apollo = createApollo(publicSchema(subgraphSchema), true);
   // The subgraph endpoint answers `_entities`, which resolves any representation: only the
   // router may reach it, so it exists only with a secret and checks it on every request.
   const subgraph = config.subgraphSecret ? createApollo(subgraphSchema) : undefined;
@@ -113,7 +115,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     ? createGraphiQLHandler({ endpoint: '/graphql', assetsPath: '/graphiql', exampleInstanceId: deps.exampleInstanceId, exampleHeaders })
     : undefined;
 
-  function createApollo(schema: GraphQLSchema): ApolloServer<GatewayContext> {
+  function createApollo(schema: GraphQLSchema, jit = false): ApolloServer<GatewayContext> {
     // Operation limits, checked before anything runs (graphql-armor; introspection fields do not
     // count toward depth). Its generic cost limit is off: the upstream-call cost below knows the
     // schema. Its token limit is off too: its Apollo plugin turns every syntax error into a 500
@@ -127,7 +129,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       blockFieldSuggestion: { enabled: config.production },
     }).protect();
     return new ApolloServer<GatewayContext>({
-      schema,
+      ...(jit ? { gateway: createJitGateway(schema) } : { schema }),
       logger,
       validationRules: [...armor.validationRules, knownOperationTypesRule],
       parseOptions: { maxTokens: config.limits.maxTokens },

@@ -66,7 +66,10 @@ export interface FormatErrorOptions {
 /** Apollo's `formatError`: known errors get their code; unknown ones become INTERNAL_SERVER_ERROR. Never a stack trace. */
 export function createFormatError({ onMasked }: FormatErrorOptions = {}) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    // Apollo unwraps resolver errors that carry a path; graphql-jit's located errors may not, so
+    // any GraphQLError wrapping an original is unwrapped here too.
+    let original = unwrapResolverError(error);
+    if (original instanceof GraphQLError && original.originalError) original = original.originalError;
     const base = { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
     const mapped = toPublicError(original);
     if (mapped) return { ...base, message: mapped.message, extensions: { code: mapped.code, ...mapped.extensions } };
