@@ -55,6 +55,12 @@ export function upstreamLanguage(acceptLanguage: string | undefined): CallOption
   return undefined;
 }
 
+/** A p-limit made on first use: most requests make one call or none, and need no queue. */
+function lazyLimit(concurrency: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let limit: ReturnType<typeof pLimit> | undefined;
+  return (fn) => (limit ??= pLimit(concurrency))(fn);
+}
+
 export function createContextFactory(deps: ContextDeps): (header: HeaderGetter, requestId: string) => GatewayContext {
   const loopback = isLoopback(deps.endpoint);
   const credentials = deps.config.credentials;
@@ -88,7 +94,7 @@ export function createContextFactory(deps: ContextDeps): (header: HeaderGetter, 
         client: deps.client,
         callOptions,
         project,
-        limit: pLimit(deps.config.upstream.fanout),
+        limit: lazyLimit(deps.config.upstream.fanout),
         maxPageSize: deps.config.limits.maxPageSize,
         // Extra rows pay off only where something reuses them: the upstream cache.
         prefetch: deps.config.upstream.cacheTtlMs > 0,

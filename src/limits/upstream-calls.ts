@@ -12,6 +12,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import { LRUCache } from 'lru-cache';
 
 import { DEFAULT_PAGE_SIZE } from '../pagination/connection';
 
@@ -36,16 +37,32 @@ export function upstreamCallsOf(schema: GraphQLSchema, query: Parameters<typeof 
   return getComplexity({ schema, query, variables, operationName, estimators: [upstreamCallEstimator] });
 }
 
+/**
+ * What of the variables can change the cost: numbers (page sizes), the lengths of lists (ids),
+ * and whether a string is given (a `before` cursor), never the string itself. Operations that
+ * differ only in cursors or ids share one cost computation (the walk is about 5% of a request's CPU).
+ */
+function costKey(queryHash: string, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): string {
+  const shape = Object.entries(variables ?? {}).map(([k, v]) =>
+    `${k}=${typeof v === 'number' ? v : Array.isArray(v) ? `[${v.length}]` : v === null || v === undefined ? '-' : typeof v === 'string' ? 's' : JSON.stringify(v)}`);
+  return `${queryHash}|${operationName ?? ''}|${shape.join(',')}`;
+}
+
 export function upstreamCallLimitPlugin(max: number): ApolloServerPlugin {
+  const costs = new LRUCache<string, number>({ max: 5000 });
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ schema, document, request, operationName }) {
-          let calls: number;
-          try {
-            calls = upstreamCallsOf(schema, document, request.variables ?? undefined, operationName ?? undefined);
-          } catch {
-            return; // variables that do not coerce are reported by execution with their own error
+        async didResolveOperation({ schema, document, request, operationName, queryHash }) {
+          const key = costKey(queryHash, operationName, request.variables);
+          let calls = costs.get(key);
+          if (calls === undefined) {
+            try {
+              calls = upstreamCallsOf(schema, document, request.variables ?? undefined, operationName ?? undefined);
+            } catch {
+              return; // variables that do not coerce are reported by execution with their own error
+            }
+            costs.set(key, calls);
           }
           if (calls > max) {
             throw new GraphQLError(

@@ -1,4 +1,4 @@
-import { parseUpstreamTime, toUpstreamTime } from '../../src/upstream/time';
+import { parseUpstreamTime, toIsoUtc, toUpstreamTime } from '../../src/upstream/time';
 
 describe('toUpstreamTime()', () => {
   it('writes UTC to the second with +0000', () => {
@@ -22,4 +22,30 @@ describe('parseUpstreamTime()', () => {
   it.each(['', '2018-08-06', '2018-08-06 12:41:14+0800', '2018-08-06T12:41:14 0800', '2018-08-06T12:41:14', '2026-02-30T00:00:00+0800', '2023-02-29T00:00:00+0000', '2018-13-06T12:41:14+0800', 'yesterday'])(
     'refuses %j', (wire) => expect(parseUpstreamTime(wire)).toBeNull(),
   );
+});
+
+describe('parseUpstreamTime() on the API\'s own form', () => {
+  it('agrees with Date.parse on 2,000 random instants and offsets', () => {
+    let seed = 7;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 2000; i++) {
+      const ms = Math.floor(random() * 4e12) * 1000 % 4e12;
+      const offset = Math.floor(random() * 27 - 13) * 60 + (random() < 0.2 ? 30 : 0);
+      const local = new Date(Math.floor(ms / 1000) * 1000 + offset * 60_000).toISOString().slice(0, 19);
+      const sign = offset < 0 ? '-' : '+';
+      const hh = String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0');
+      const mm = String(Math.abs(offset) % 60).padStart(2, '0');
+      expect(parseUpstreamTime(`${local}${sign}${hh}${mm}`)?.getTime()).toBe(Date.parse(`${local}${sign}${hh}:${mm}`));
+    }
+  });
+});
+
+describe('toIsoUtc()', () => {
+  it('writes what Date#toISOString writes, from year 0 to 9999', () => {
+    const edges = [0, -1, 1, 951_782_400_000, 951_868_799_999, Date.UTC(2024, 1, 29, 23, 59, 59, 999), Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(0, 0, 1) - 1970 * 0, -62_167_219_200_000];
+    let seed = 11;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const samples = [...edges, ...Array.from({ length: 5000 }, () => Math.floor(random() * 315_537_897_599_999) - 62_167_219_200_000)];
+    for (const ms of samples) expect(toIsoUtc(ms)).toBe(new Date(ms).toISOString());
+  });
 });
