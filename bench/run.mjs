@@ -41,7 +41,8 @@ const args = [
   '--project-cmd', `${env} ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(REPO, 'dist', 'index.js'))}`,
   '--project-url', `http://127.0.0.1:${port}/graphql`,
   '--query-file', path.join(REPO, 'bench', 'query.json'),
-  ...process.argv.slice(2),
+  // A --query-file of the caller's is relative to where they ran the command, not to the peers copy.
+  ...process.argv.slice(2).map((arg, i, all) => (all[i - 1] === '--query-file' ? path.resolve(arg) : arg)),
 ];
 const run = spawnSync(process.execPath, args, { cwd: peers, stdio: 'inherit' });
 process.exit(run.status ?? 1);

@@ -8,8 +8,16 @@ export class MemoryStore implements SharedStore {
   /** Per identity, the times of the calls in the last window, oldest first. */
   private readonly windows = new Map<string, number[]>();
 
-  constructor(maxPages = 2000) {
-    this.pages = new LRUCache({ max: maxPages });
+  /**
+   * @param maxBytes a rough bound on the memory cached pages take (about 1 KB a row); expired
+   *   pages are dropped on time rather than when pushed out, so an idle cache holds nothing.
+   */
+  constructor(maxBytes = 32 * 1024 * 1024) {
+    this.pages = new LRUCache({
+      maxSize: maxBytes,
+      sizeCalculation: (page) => 1024 * (1 + page.body.backups.length),
+      ttlAutopurge: true,
+    });
   }
 
   async getPage(key: string): Promise<CachedPage | undefined> {
