@@ -32,13 +32,12 @@ export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamCl
   const inFlight = new Map<string, Promise<ListBackupsResult>>();
 
   /** One upstream call for `key`, shared by everyone who asks while it is in flight. */
-  function fetchShared(key: string, params: ListBackupsParams, callOptions: CallOptions): Promise<ListBackupsResult> {
+  function fetchShared(identity: string, key: string, params: ListBackupsParams, callOptions: CallOptions): Promise<ListBackupsResult> {
     const pending = inFlight.get(key);
     if (pending) {
       onLookup?.('coalesced');
       return pending;
     }
-    const identity = callerIdentity(callOptions.auth);
     const beforeAttempt = async (): Promise<void> => {
       const budget = await store.takeBudget(identity, budgetPerMinute, now());
       onBudget?.(identity, budget);
@@ -56,7 +55,8 @@ export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamCl
   return {
     async listBackups(params, callOptions) {
       // Never shared between identities: the key starts with the caller's (hashed) identity.
-      const key = `${callerIdentity(callOptions.auth)}|${listBackupsPath(params)}`;
+      const identity = callerIdentity(callOptions.auth);
+      const key = `${identity}|${listBackupsPath(params)}`;
       if (ttlMs > 0) {
         const cached = await store.getPage(key);
         const age = cached ? now() - cached.fetchedAt : Number.POSITIVE_INFINITY;
@@ -66,14 +66,14 @@ export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamCl
         }
         if (cached && age <= ttlMs + staleMs) {
           onLookup?.('stale');
-          fetchShared(key, params, callOptions).catch((error: unknown) => {
+          fetchShared(identity, key, params, callOptions).catch((error: unknown) => {
             logger?.debug({ err: error instanceof Error ? error.name : 'unknown' }, 'background refresh failed; the stale page stays');
           });
           return { body: cached.body, requestId: cached.requestId };
         }
       }
       onLookup?.('miss');
-      return fetchShared(key, params, callOptions);
+      return fetchShared(identity, key, params, callOptions);
     },
     probe: client.probe ? (timeoutMs) => client.probe!(timeoutMs) : undefined,
     close() {

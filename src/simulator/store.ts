@@ -1,6 +1,6 @@
 /** The simulator's mutable state of instances and backups, with the list query and the test helpers. */
 import {
-  BACKUP_STATUSES, BACKUP_TYPES, createRandom, generateInstances, hex32, toWire,
+  BACKUP_STATUSES, BACKUP_TYPES, DATA_ANCHOR_MS, createRandom, generateInstances, hex32, toWire,
   type SimBackup, type SimBackupStatus, type SimBackupType, type SimInstance,
 } from './data';
 import type { ListQuery } from './query';
@@ -54,7 +54,7 @@ export class BackupStore {
     const created: SimBackup[] = [];
     for (let i = 0; i < count; i++) {
       const head = instance.backups[0];
-      const begin = (head?.beginTime ?? Date.UTC(2026, 10, 1)) + 5 * 60_000;
+      const begin = (head?.beginTime ?? DATA_ANCHOR_MS) + 5 * 60_000;
       const type = spec.type ?? (instance.engine === 'SQLServer' ? 'fragment' : instance.engine === 'MariaDB' ? 'auto' : 'incremental');
       const status = spec.status ?? 'COMPLETED';
       const backup: SimBackup = {
