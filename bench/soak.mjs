@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Soak: 60 s of mixed queries at 32 connections against the built gateway on its embedded
-// simulator, with faults switched on and off during the run. Reports answers and errors by
-// code, p50/p99 latency, and the gateway's RSS at the start, at 20 s and at 60 s.
+// Soak: 60 s of mixed queries at 32 connections against the built gateway, with the simulator
+// in a process of its own (so the RSS measured is the gateway's alone) and faults switched on
+// and off during the run. Reports answers and errors by code, p50/p99 latency, and the
+// gateway's RSS at the start, at 20 s and at 60 s.
 //   npm run soak [-- --seconds 60 --connections 32]
 // Not a test: it asserts nothing, but exits 1 if an error has no documented code.
 import { execFileSync, spawn } from 'node:child_process';
@@ -17,22 +18,35 @@ const CONNECTIONS = Number(o.connections);
 const DOCUMENTED = new Set(['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'RATE_LIMITED', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_BAD_RESPONSE', 'CURSOR_STALE', 'GRAPHQL_VALIDATION_FAILED']);
 
 execFileSync('npm', ['run', 'build', '--silent'], { cwd: REPO, stdio: 'inherit' });
+const simulatorProcess = spawn(process.execPath, [path.join(REPO, 'dist', 'simulator', 'main.js')], {
+  env: { ...process.env, SIMULATOR_PORT: '0', SIMULATOR_ADMIN: 'true', SIMULATOR_RATE_LIMIT_PER_MINUTE: '0' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+let simOut = '';
+const simulator = await new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error(`simulator did not start: ${simOut}`)), 30_000);
+  simulatorProcess.stdout.on('data', (c) => {
+    simOut += c;
+    const m = /listening on (\S+)/.exec(simOut);
+    if (m) { clearTimeout(timer); resolve(m[1]); }
+  });
+});
 const gateway = spawn(process.execPath, [path.join(REPO, 'dist', 'index.js')], {
   env: {
-    ...process.env, PORT: '0', NODE_ENV: 'production', LOG_LEVEL: 'warn', SIMULATOR_ADMIN: 'true', SIMULATOR_RATE_LIMIT_PER_MINUTE: '0',
+    ...process.env, PORT: '0', NODE_ENV: 'production', LOG_LEVEL: 'warn', RDS_ENDPOINT: simulator,
+    HUAWEICLOUD_SDK_PROJECT_ID: '0123456789abcdef0123456789abcdef',
     UPSTREAM_BUDGET_PER_MINUTE: '1000000000', UPSTREAM_TIMEOUT_MS: '1000', UPSTREAM_RETRIES: '1',
     UPSTREAM_CACHE_TTL_MS: '500', // short, so that the faults reach the answers
   },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 let out = '';
-const [url, simulator] = await new Promise((resolve, reject) => {
+const url = await new Promise((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error(`gateway did not start: ${out}`)), 30_000);
   gateway.stdout.on('data', (c) => {
     out += c;
     const g = /GraphQL at (\S+)/.exec(out);
-    const s = /embedded RDS simulator at (\S+)/.exec(out);
-    if (g && s) { clearTimeout(timer); resolve([g[1], s[1]]); }
+    if (g) { clearTimeout(timer); resolve(g[1]); }
   });
 });
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${gateway.pid}/status`, 'utf8'))[1]) / 1024;
@@ -101,6 +115,7 @@ await Promise.all(Array.from({ length: CONNECTIONS }, (_, w) => worker(w)));
 rssAt['60s'] = rss();
 timers.forEach(clearTimeout);
 gateway.kill('SIGTERM');
+simulatorProcess.kill('SIGTERM');
 
 const sorted = Float64Array.from(latencies).sort();
 const pct = (p) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
