@@ -18,37 +18,28 @@ const CONNECTIONS = Number(o.connections);
 const DOCUMENTED = new Set(['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'RATE_LIMITED', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_BAD_RESPONSE', 'CURSOR_STALE', 'GRAPHQL_VALIDATION_FAILED']);
 
 execFileSync('npm', ['run', 'build', '--silent'], { cwd: REPO, stdio: 'inherit' });
-const simulatorProcess = spawn(process.execPath, [path.join(REPO, 'dist', 'simulator', 'main.js')], {
-  env: { ...process.env, SIMULATOR_PORT: '0', SIMULATOR_ADMIN: 'true', SIMULATOR_RATE_LIMIT_PER_MINUTE: '0' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-let simOut = '';
-const simulator = await new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`simulator did not start: ${simOut}`)), 30_000);
-  simulatorProcess.stdout.on('data', (c) => {
-    simOut += c;
-    const m = /listening on (\S+)/.exec(simOut);
-    if (m) { clearTimeout(timer); resolve(m[1]); }
+/** Starts a built script with `env` added, and resolves with the process and the first capture of `pattern` on its stdout. */
+function startAndRead(script, env, pattern) {
+  const child = spawn(process.execPath, [path.join(REPO, 'dist', script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start: ${out}`)), 30_000);
+    child.stdout.on('data', (c) => {
+      out += c;
+      const m = pattern.exec(out);
+      if (m) { clearTimeout(timer); resolve([child, m[1]]); }
+    });
   });
-});
-const gateway = spawn(process.execPath, [path.join(REPO, 'dist', 'index.js')], {
-  env: {
-    ...process.env, PORT: '0', NODE_ENV: 'production', LOG_LEVEL: 'warn', RDS_ENDPOINT: simulator,
-    HUAWEICLOUD_SDK_PROJECT_ID: '0123456789abcdef0123456789abcdef',
-    UPSTREAM_BUDGET_PER_MINUTE: '1000000000', UPSTREAM_TIMEOUT_MS: '1000', UPSTREAM_RETRIES: '1',
-    UPSTREAM_CACHE_TTL_MS: '500', // short, so that the faults reach the answers
-  },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-let out = '';
-const url = await new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`gateway did not start: ${out}`)), 30_000);
-  gateway.stdout.on('data', (c) => {
-    out += c;
-    const g = /GraphQL at (\S+)/.exec(out);
-    if (g) { clearTimeout(timer); resolve(g[1]); }
-  });
-});
+}
+
+const [simulatorProcess, simulator] = await startAndRead('simulator/main.js',
+  { SIMULATOR_PORT: '0', SIMULATOR_ADMIN: 'true', SIMULATOR_RATE_LIMIT_PER_MINUTE: '0' }, /listening on (\S+)/);
+const [gateway, url] = await startAndRead('index.js', {
+  PORT: '0', NODE_ENV: 'production', LOG_LEVEL: 'warn', RDS_ENDPOINT: simulator,
+  HUAWEICLOUD_SDK_PROJECT_ID: '0123456789abcdef0123456789abcdef',
+  UPSTREAM_BUDGET_PER_MINUTE: '1000000000', UPSTREAM_TIMEOUT_MS: '1000', UPSTREAM_RETRIES: '1',
+  UPSTREAM_CACHE_TTL_MS: '500', // short, so that the faults reach the answers
+}, /GraphQL at (\S+)/);
 const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${gateway.pid}/status`, 'utf8'))[1]) / 1024;
 const admin = (p, method, body) => fetch(`${simulator}/__admin/${p}`, { method, body: body && JSON.stringify(body) }).then((r) => r.json());
 const instances = await admin('instances', 'GET');

@@ -10,7 +10,7 @@ import type { Config } from './config';
 import { InvalidInputError, MissingCredentialsError } from './errors/domain';
 import { isId } from './ids';
 import type { Logger } from './logger';
-import type { AttemptInfo, CallOptions, UpstreamClient } from './upstream/client';
+import type { AttemptInfo, CallOptions, UpstreamAuth, UpstreamClient } from './upstream/client';
 
 export interface GatewayContext {
   backups: BackupService;
@@ -76,11 +76,11 @@ export function createContextFactory(deps: ContextDeps): (header: HeaderGetter, 
     };
     // A caller's token wins; else the service AK/SK signs; else only a loopback upstream is
     // called, without credentials (a real cloud would count the refusals toward a lock-out).
-    let callOptions: CallOptions | Error;
-    if (token !== undefined) callOptions = { auth: { kind: 'token', token }, language, onAttempt, deadline };
-    else if (credentials) callOptions = { auth: { kind: 'aksk', ...credentials }, language, onAttempt, deadline };
-    else if (loopback) callOptions = { auth: { kind: 'none' }, language, onAttempt, deadline };
-    else callOptions = new MissingCredentialsError();
+    const auth: UpstreamAuth | undefined = token !== undefined ? { kind: 'token', token }
+      : credentials ? { kind: 'aksk', ...credentials }
+      : loopback ? { kind: 'none' }
+      : undefined;
+    const callOptions: CallOptions | Error = auth ? { auth, language, onAttempt, deadline } : new MissingCredentialsError();
 
     const requested = header('x-project-id')?.trim();
     let project: string | Error;

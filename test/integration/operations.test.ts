@@ -1,9 +1,8 @@
 /** Operating it: one log line per operation, request ids, Prometheus metrics, readiness, graceful shutdown. */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import path from 'node:path';
 
 import { rawRequest } from '../helpers/http';
+import { startGatewayProcess } from '../helpers/process';
 import { startRedis } from '../helpers/redis';
 import { PROJECT, withSimulator } from '../helpers/simulator';
 import { startStack, type Stack } from '../helpers/stack';
@@ -126,17 +125,8 @@ describe('/readyz', () => {
 describe('shutdown', () => {
   it('on SIGTERM finishes the slow query in flight, refuses new connections, and exits 0', async () => {
     const sim = await withSimulator({ faults: [{ kind: 'latency', latencyMs: 1500 }] });
-    const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'index.js')], {
-      env: { PATH: process.env.PATH, PORT: '0', RDS_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT, LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, url, output } = await startGatewayProcess({ RDS_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT, LOG_LEVEL: 'info' });
     try {
-      let out = '';
-      const url = await new Promise<string>((resolve) => child.stdout!.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /GraphQL at (\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      }));
       const slow = fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ backups(instanceId: "${sim.store.list()[0]!.id}", first: 2) { totalCount } }` }) });
       await new Promise((r) => setTimeout(r, 400));
       child.kill('SIGTERM');
@@ -145,7 +135,7 @@ describe('shutdown', () => {
       expect(((await answer.json()) as any).data.backups.totalCount).toBe(1234);
       const [code] = await once(child, 'exit');
       expect(code).toBe(0);
-      expect(out).toContain('"msg":"stopped"');
+      expect(output()).toContain('"msg":"stopped"');
       await expect(fetch(url)).rejects.toThrow();
     } finally {
       child.kill('SIGKILL');

@@ -2,10 +2,10 @@
  * Respecting the upstream's 60 calls a minute: coalescing, the shared cache and the budget,
  * against the simulator with its throttling on (60/min per caller).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 
 import { rawRequest } from '../helpers/http';
+import { startGatewayProcess } from '../helpers/process';
 import { startRedis, type RedisServer } from '../helpers/redis';
 import { PROJECT, withSimulator } from '../helpers/simulator';
 import { startStack, type Stack } from '../helpers/stack';
@@ -109,29 +109,15 @@ describe('one gateway', () => {
 });
 
 describe('two gateway processes sharing one Redis', () => {
-  const ENTRY = path.join(__dirname, '..', '..', 'dist', 'index.js');
   let redis: RedisServer;
   let sim: Awaited<ReturnType<typeof withSimulator>>;
   const gateways: Array<{ child: ChildProcess; url: string }> = [];
 
   async function startGateway(): Promise<{ child: ChildProcess; url: string }> {
-    const child = spawn(process.execPath, [ENTRY], {
-      env: {
-        PATH: process.env.PATH, PORT: '0', RDS_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT, REDIS_URL: redis.url,
-        UPSTREAM_CACHE_TTL_MS: '0', UPSTREAM_BUDGET_PER_MINUTE: '60', LOG_LEVEL: 'warn', NODE_ENV: 'production',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const gateway = await startGatewayProcess({
+      RDS_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT, REDIS_URL: redis.url,
+      UPSTREAM_CACHE_TTL_MS: '0', UPSTREAM_BUDGET_PER_MINUTE: '60', LOG_LEVEL: 'warn', NODE_ENV: 'production',
     });
-    let out = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`gateway did not start: ${out}`)), 20_000);
-      child.stdout!.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /GraphQL at (\S+)/.exec(out);
-        if (m) { clearTimeout(timer); resolve(m[1]!); }
-      });
-    });
-    const gateway = { child, url };
     gateways.push(gateway);
     return gateway;
   }
