@@ -1,14 +1,18 @@
 /**
- * The upstream client: one axios instance with a keep-alive agent, bounded retries, and typed
+ * The upstream client: one keep-alive connection pool (undici), bounded retries, and typed
  * errors. It takes wire parameters and returns checked wire DTOs; it knows nothing of GraphQL.
+ *
+ * The transport is undici rather than axios: on this path axios's request pipeline (config
+ * merging, header objects, its http adapter) cost more than the rest of the gateway together.
+ * Measured with a bare server over the same resolvers, cache off, 32 connections (.scratch
+ * variants of bench/, one target at a time): axios 750 req/s, axios with a node:http adapter
+ * 951, node:http 1,252, undici 1,279.
  */
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
 
-import axios, { type AxiosInstance } from 'axios';
+import { Pool, errors as undiciErrors } from 'undici';
 
-import { CredentialsPausedError, UpstreamError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError } from './errors';
+import { CredentialsPausedError, UpstreamBadResponseError, UpstreamError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError } from './errors';
 import { signRequest } from './signer';
 import { listBackupsParts, toPathAndQuery, type ListBackupsParams } from './url';
 import { parseErrorBody, parseListBackupsResponse, type ListBackupsResponseDTO } from './wire';
@@ -91,6 +95,17 @@ export interface AttemptInfo {
   error?: string;
 }
 
+/** An answer larger than this is refused (the largest real page, 100 rows, is about 60 KB). */
+const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+/** Node's code for a failed connection (`ECONNREFUSED`, `ECONNRESET`...), or undici's, for logs and metrics. */
+function networkCode(error: unknown): string | undefined {
+  const own = (error as { code?: unknown } | null)?.code;
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  const code = typeof cause === 'string' ? cause : own;
+  return typeof code === 'string' ? code : undefined;
+}
+
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Whether an error is worth another attempt: 5xx, 409 (instance busy), 429 and network failures; never 4xx otherwise. */
@@ -115,38 +130,37 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const base = new URL(endpoint);
   // An endpoint may carry a path prefix (a proxy in front of RDS); it is part of what is signed.
   const prefixSegments = base.pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
-  const agentOptions = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64 };
-  const httpAgent = new http.Agent(agentOptions);
-  const httpsAgent = new https.Agent(agentOptions);
-  const instance: AxiosInstance = axios.create({
-    baseURL: endpoint,
-    timeout: timeoutMs,
-    httpAgent,
-    httpsAgent,
-    // The API never redirects; maxRedirects 0 also keeps axios off follow-redirects, which costs
-    // about 30% of a call's CPU on this path (measured in the performance issue).
-    maxRedirects: 0,
-    maxContentLength: 32 * 1024 * 1024,
-    responseType: 'text',
-    transformResponse: [(data: unknown) => data],
-    validateStatus: () => true,
-    transitional: { clarifyTimeoutError: true },
-    proxy: false,
-  });
+  // One pool for the one origin; redirects are never followed (the API does not redirect) and
+  // proxy variables are ignored (a proxy in front of RDS goes in RDS_ENDPOINT).
+  const pool = new Pool(base.origin, { connections: 256, keepAliveTimeout: 30_000, maxResponseSize: MAX_RESPONSE_BYTES });
+  const pathPrefix = base.pathname.replace(/\/+$/, '');
 
   async function once(path: string, headers: Record<string, string>, attemptTimeoutMs: number): Promise<ListBackupsResult> {
-    let response;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), attemptTimeoutMs);
+    let status: number;
+    let responseHeaders: Record<string, string | string[] | undefined>;
+    let text: string;
     try {
-      response = await instance.get<string>(path, { headers, timeout: attemptTimeoutMs });
+      const response = await pool.request({ method: 'GET', path: pathPrefix + path, headers, signal: abort.signal });
+      status = response.statusCode;
+      responseHeaders = response.headers;
+      text = await response.body.text();
     } catch (error) {
-      if (axios.isAxiosError(error) && (error.code === 'ETIMEDOUT' || error.code === 'ECONNABORTED')) throw new UpstreamTimeoutError(attemptTimeoutMs);
-      throw new UpstreamNetworkError(axios.isAxiosError(error) ? error.code : undefined);
+      if (abort.signal.aborted) throw new UpstreamTimeoutError(attemptTimeoutMs);
+      if (error instanceof undiciErrors.ResponseExceededMaxSizeError) throw new UpstreamBadResponseError(`the body is larger than ${MAX_RESPONSE_BYTES} bytes`);
+      throw new UpstreamNetworkError(networkCode(error));
+    } finally {
+      clearTimeout(timer);
     }
-    const requestId = typeof response.headers['x-request-id'] === 'string' ? response.headers['x-request-id'] : undefined;
-    const text = typeof response.data === 'string' ? response.data : '';
-    if (response.status >= 200 && response.status < 300) return { body: parseListBackupsResponse(text, requestId), requestId };
+    const header = (name: string): string | undefined => {
+      const value = responseHeaders[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    const requestId = header('x-request-id');
+    if (status >= 200 && status < 300) return { body: parseListBackupsResponse(text, requestId), requestId };
     const err = parseErrorBody(text);
-    throw new UpstreamHttpError(response.status, err.errorCode, requestId ?? err.requestId, retryAfterSeconds(response.headers['retry-after']));
+    throw new UpstreamHttpError(status, err.errorCode, requestId ?? err.requestId, retryAfterSeconds(header('retry-after')));
   }
 
   return {
@@ -208,15 +222,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     },
     async probe(probeTimeoutMs) {
       try {
-        await instance.get('/', { timeout: probeTimeoutMs });
-        return true; // any HTTP answer: validateStatus accepts every status
+        const response = await pool.request({ method: 'GET', path: `${pathPrefix}/`, signal: AbortSignal.timeout(probeTimeoutMs) });
+        await response.body.dump();
+        return true; // any HTTP answer, whatever its status
       } catch {
         return false;
       }
     },
     close() {
-      httpAgent.destroy();
-      httpsAgent.destroy();
+      void pool.destroy().catch(() => undefined);
     },
   };
 }
