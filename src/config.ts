@@ -52,6 +52,8 @@ export interface Config {
   redisUrl: string | null;
   subgraphSecret: string | null;
   graphiql: boolean;
+  /** Repeats of operations Apollo has validated skip its request pipeline (execution/fast-path.ts). */
+  fastPath: boolean;
   logLevel: string;
   /** How long SIGTERM waits for requests in flight before cutting them. */
   shutdownTimeoutMs: number;
@@ -190,6 +192,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: str(env, 'REDIS_URL'),
     subgraphSecret: str(env, 'SUBGRAPH_SECRET'),
     graphiql: bool(env, 'GRAPHIQL', !production),
+    fastPath: bool(env, 'GRAPHQL_FAST_PATH', true),
     logLevel,
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     simulator: loadSimulatorConfig(env, true),

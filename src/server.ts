@@ -20,10 +20,11 @@ import { createGraphiQLHandler, wantsGraphiQL } from './graphiql';
 import { createFormatError } from './errors/format';
 import type { Logger } from './logger';
 import type { Metrics } from './observability/metrics';
-import { operationLogPlugin } from './observability/operation-log';
-import { createJitGateway } from './execution/jit-gateway';
+import { createOperationRecorder, operationLogPlugin } from './observability/operation-log';
+import { createFastPath } from './execution/fast-path';
+import { createJitGateway, OperationStore } from './execution/jit-gateway';
 import { knownOperationTypesRule } from './limits/known-operation-types';
-import { upstreamCallLimitPlugin } from './limits/upstream-calls';
+import { UpstreamCallLimit, upstreamCallLimitPlugin } from './limits/upstream-calls';
 import type { Readiness } from './observability/readiness';
 import { createSubgraphSchema, toPublicSchema as publicSchema } from './schema';
 import type { UpstreamClient } from './upstream/client';
@@ -102,20 +103,28 @@ export function secretMatches(presented: string | undefined, secret: string): bo
 export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const { config, logger, metrics, readiness } = deps;
   const subgraphSchema = createSubgraphSchema();
+  const schema = publicSchema(subgraphSchema);
+  const record = createOperationRecorder(logger, metrics);
+  const callLimit = new UpstreamCallLimit(config.upstream.maxCallsPerOperation);
+  const formatError = createFormatError({ onMasked: (err) => logger.error({ err }, 'unexpected error (masked in the response)') });
   // The public endpoint executes with graphql-jit (compiled operations); /subgraph with graphql-js.
-  const apollo = createApollo(publicSchema(subgraphSchema), true);
+  const operations = new OperationStore();
+  const apollo = createApollo(schema, operations);
   // The subgraph endpoint answers `_entities`, which resolves any representation: only the
   // router may reach it, so it exists only with a secret and checks it on every request.
   const subgraph = config.subgraphSecret ? createApollo(subgraphSchema) : undefined;
   await Promise.all([apollo.start(), subgraph?.start()]);
   const createContext = createContextFactory(deps);
+  const fastPath = config.fastPath
+    ? createFastPath({ schema, store: operations, callLimit, createContext, formatError, record, onAnswered: () => metrics.fastPathAnswered() })
+    : undefined;
   const exampleHeaders: Record<string, string> = { 'X-Project-Id': deps.defaultProjectId ?? '<your project id>' };
   if (!isLoopback(deps.endpoint) && !config.credentials) exampleHeaders['X-Auth-Token'] = '<your IAM token>';
   const graphiql = config.graphiql
     ? createGraphiQLHandler({ endpoint: '/graphql', assetsPath: '/graphiql', exampleInstanceId: deps.exampleInstanceId, exampleHeaders })
     : undefined;
 
-  function createApollo(schema: GraphQLSchema, jit = false): ApolloServer<GatewayContext> {
+  function createApollo(schema: GraphQLSchema, jitStore?: OperationStore): ApolloServer<GatewayContext> {
     // Operation limits, checked before anything runs (graphql-armor; introspection fields do not
     // count toward depth). Its generic cost limit is off: the upstream-call cost below knows the
     // schema. Its token limit is off too: its Apollo plugin turns every syntax error into a 500
@@ -129,7 +138,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       blockFieldSuggestion: { enabled: config.production },
     }).protect();
     return new ApolloServer<GatewayContext>({
-      ...(jit ? { gateway: createJitGateway(schema) } : { schema }),
+      ...(jitStore ? { gateway: createJitGateway(schema, jitStore) } : { schema }),
       logger,
       validationRules: [...armor.validationRules, knownOperationTypesRule],
       parseOptions: { maxTokens: config.limits.maxTokens },
@@ -140,7 +149,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       csrfPrevention: true,
       // index.ts owns shutdown; Apollo's own handler would re-raise the signal and exit non-zero.
       stopOnTerminationSignals: false,
-      formatError: createFormatError({ onMasked: (err) => logger.error({ err }, 'unexpected error (masked in the response)') }),
+      formatError,
       plugins: [
         ApolloServerPluginLandingPageDisabled(),
         // No cache hints are used; the enabled plugin wraps every field resolver.
@@ -148,22 +157,18 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
         ApolloServerPluginUsageReportingDisabled(),
         // Federated traces (ftv1) time every field; nothing here reports them to Apollo.
         ApolloServerPluginInlineTraceDisabled(),
-        operationLogPlugin(logger, metrics),
+        operationLogPlugin(record),
         ...armor.plugins,
-        upstreamCallLimitPlugin(config.upstream.maxCallsPerOperation),
+        upstreamCallLimitPlugin(callLimit),
       ],
     });
   }
 
-  async function handleGraphQL(server: ApolloServer<GatewayContext>, req: http.IncomingMessage, res: http.ServerResponse, search: string, requestId: string): Promise<void> {
+  async function handleGraphQL(server: ApolloServer<GatewayContext>, req: http.IncomingMessage, res: http.ServerResponse, search: string, requestId: string, started: number): Promise<void> {
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'POST') {
       sendJson(res, 405, graphqlError('Use GET or POST.', 'METHOD_NOT_ALLOWED'), { allow: 'GET, POST' });
       return;
-    }
-    const headers = new HeaderMap();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     let body: unknown;
     if (method === 'POST') {
@@ -177,17 +182,21 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
         }
         throw error;
       }
-      const type = headers.get('content-type') ?? '';
-      if (/^application\/(json|graphql-response\+json)\b/i.test(type)) {
+      if (/^application\/(json|graphql-response\+json)\b/i.test(req.headers['content-type'] ?? '')) {
         try {
           body = JSON.parse(text);
         } catch {
           sendJson(res, 400, graphqlError('The request body is not valid JSON.', 'BAD_REQUEST'));
           return;
         }
+        if (server === apollo && fastPath && await fastPath.handle(req, res, body, requestId, started)) return;
       } else {
         body = text;
       }
+    }
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
     }
     const header: HeaderGetter = (name) => headers.get(name);
     const result = await server.executeHTTPGraphQLRequest({
@@ -236,10 +245,10 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     if (graphiql && ((pathname === '/graphql' && wantsGraphiQL(req, search)) || pathname.startsWith('/graphiql/'))) {
       work = graphiql.handle(req, res, pathname).then((served) => { if (!served) sendJson(res, 404, { error: 'not found' }); });
     } else if (pathname === '/graphql') {
-      work = handleGraphQL(apollo, req, res, search, requestId);
+      work = handleGraphQL(apollo, req, res, search, requestId, started);
     } else if (pathname === '/subgraph' && subgraph) {
       const presented = req.headers['x-subgraph-secret'];
-      if (secretMatches(typeof presented === 'string' ? presented : undefined, config.subgraphSecret!)) work = handleGraphQL(subgraph, req, res, search, requestId);
+      if (secretMatches(typeof presented === 'string' ? presented : undefined, config.subgraphSecret!)) work = handleGraphQL(subgraph, req, res, search, requestId, started);
       else sendJson(res, 401, graphqlError('The subgraph endpoint is for the router only.', 'UNAUTHENTICATED'));
     } else if (pathname === '/healthz') {
       sendJson(res, 200, { status: 'ok' });

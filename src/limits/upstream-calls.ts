@@ -10,7 +10,7 @@
  * It is an upper bound: calls that aliases share, or that the cache answers, are counted anyway.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { LRUCache } from 'lru-cache';
 
@@ -42,34 +42,51 @@ export function upstreamCallsOf(schema: GraphQLSchema, query: Parameters<typeof 
  * and whether a string is given (a `before` cursor), never the string itself. Operations that
  * differ only in cursors or ids share one cost computation (the walk is about 5% of a request's CPU).
  */
-function costKey(queryHash: string, operationName: string | null | undefined, variables: Record<string, unknown> | undefined): string {
-  const shape = Object.entries(variables ?? {}).map(([k, v]) =>
-    `${k}=${typeof v === 'number' ? v : Array.isArray(v) ? `[${v.length}]` : v === null || v === undefined ? '-' : typeof v === 'string' ? 's' : JSON.stringify(v)}`);
-  return `${queryHash}|${operationName ?? ''}|${shape.join(',')}`;
+function costKey(operationKey: string, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): string {
+  let shape = '';
+  for (const k in variables) {
+    const v = variables[k];
+    shape += `${k}=${typeof v === 'number' ? v : Array.isArray(v) ? `[${v.length}]` : v === null || v === undefined ? '-' : typeof v === 'string' ? 's' : JSON.stringify(v)},`;
+  }
+  return `${operationKey}|${operationName ?? ''}|${shape}`;
 }
 
-export function upstreamCallLimitPlugin(max: number): ApolloServerPlugin {
-  const costs = new LRUCache<string, number>({ max: 5000 });
+/** The per-operation limit on upstream calls, with its costs memoised; shared by Apollo's plugin and the fast path. */
+export class UpstreamCallLimit {
+  private readonly costs = new LRUCache<string, number>({ max: 5000 });
+
+  constructor(readonly max: number) {}
+
+  /**
+   * The error refusing the operation, or undefined when it may run. `operationKey` names the
+   * operation text (a hash or an id: operations with equal keys must have equal texts).
+   */
+  check(schema: GraphQLSchema, document: DocumentNode, operationKey: string, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): GraphQLError | undefined {
+    const key = costKey(operationKey, operationName, variables);
+    let calls = this.costs.get(key);
+    if (calls === undefined) {
+      try {
+        calls = upstreamCallsOf(schema, document, variables ?? undefined, operationName ?? undefined);
+      } catch {
+        return undefined; // variables that do not coerce are reported by execution with their own error
+      }
+      this.costs.set(key, calls);
+    }
+    if (calls <= this.max) return undefined;
+    return new GraphQLError(
+      `This operation could need ${calls} upstream calls; at most ${this.max} are allowed per operation. Ask for smaller pages, fewer instances or fewer nested connections.`,
+      { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', upstreamCalls: calls, maxUpstreamCalls: this.max, http: { status: 400 } } },
+    );
+  }
+}
+
+export function upstreamCallLimitPlugin(limit: UpstreamCallLimit): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, request, operationName, queryHash }) {
-          const key = costKey(queryHash, operationName, request.variables);
-          let calls = costs.get(key);
-          if (calls === undefined) {
-            try {
-              calls = upstreamCallsOf(schema, document, request.variables ?? undefined, operationName ?? undefined);
-            } catch {
-              return; // variables that do not coerce are reported by execution with their own error
-            }
-            costs.set(key, calls);
-          }
-          if (calls > max) {
-            throw new GraphQLError(
-              `This operation could need ${calls} upstream calls; at most ${max} are allowed per operation. Ask for smaller pages, fewer instances or fewer nested connections.`,
-              { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', upstreamCalls: calls, maxUpstreamCalls: max, http: { status: 400 } } },
-            );
-          }
+          const refusal = limit.check(schema, document, queryHash, operationName, request.variables);
+          if (refusal) throw refusal;
         },
       };
     },

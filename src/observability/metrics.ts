@@ -18,6 +18,8 @@ export interface Metrics {
   upstreamAttempt(info: AttemptInfo): void;
   cacheLookup(outcome: 'hit' | 'stale' | 'miss' | 'coalesced'): void;
   budget(identityClass: IdentityClass, remaining: number | undefined, refused: boolean): void;
+  /** An operation answered by the fast path (execution/fast-path.ts) rather than Apollo's pipeline. */
+  fastPathAnswered(): void;
 }
 
 export function identityClass(identity: string): IdentityClass {
@@ -39,6 +41,7 @@ export function createMetrics(): Metrics {
   const cache = new Counter({ name: 'upstream_cache_lookups_total', help: 'Upstream page lookups: hit (fresh), stale (served while refreshed), miss (called upstream), coalesced (shared an identical call in flight).', labelNames: ['outcome'], registers: [registry] });
   const budgetRemaining = new Gauge({ name: 'upstream_budget_remaining', help: 'Upstream calls left in the current minute for the last identity of each class that made a call.', labelNames: ['identity_class'], registers: [registry] });
   const budgetRefused = new Counter({ name: 'upstream_budget_refusals_total', help: 'Upstream calls not sent because the identity\'s budget was spent.', labelNames: ['identity_class'], registers: [registry] });
+  const fastPath = new Counter({ name: 'graphql_fast_path_operations_total', help: 'GraphQL operations answered without Apollo\'s request pipeline (repeats of operations Apollo validated).', registers: [registry] });
   const operationNames = new Set<string>();
 
   const operationLabel = (name: string | undefined): string => {
@@ -71,6 +74,9 @@ export function createMetrics(): Metrics {
     },
     cacheLookup(outcome) {
       cache.inc({ outcome });
+    },
+    fastPathAnswered() {
+      fastPath.inc();
     },
     budget(cls, remaining, refused) {
       if (remaining !== undefined) budgetRemaining.set({ identity_class: cls }, remaining);

@@ -3,33 +3,50 @@
  * made for it, error codes, outcome. Variables, headers and results are never logged.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
+import type { GraphQLFormattedError } from 'graphql';
 
 import type { GatewayContext } from '../context';
 import type { Logger } from '../logger';
 import type { Metrics } from './metrics';
 
-export function operationLogPlugin(logger: Logger, metrics: Metrics): ApolloServerPlugin<GatewayContext> {
+export interface OperationRecord {
+  /** `performance.now()` when the request started. */
+  started: number;
+  context: GatewayContext | undefined;
+  operationName: string | null | undefined;
+  data: unknown;
+  errors: readonly GraphQLFormattedError[] | undefined;
+}
+
+export type OperationRecorder = (record: OperationRecord) => void;
+
+/** Logs and counts one finished operation, whichever pipeline answered it. */
+export function createOperationRecorder(logger: Logger, metrics: Metrics): OperationRecorder {
+  return ({ started, context, operationName, data, errors = [] }) => {
+    const seconds = (performance.now() - started) / 1000;
+    const outcome = errors.length === 0 ? 'ok' : data !== undefined && data !== null ? 'partial' : 'error';
+    const name = operationName ?? undefined;
+    metrics.operation(name, outcome, seconds);
+    if (!logger.isLevelEnabled('info')) return;
+    logger.info({
+      requestId: context?.requestId,
+      operation: name ?? null,
+      durationMs: Math.round(seconds * 10_000) / 10,
+      upstreamCalls: context?.upstreamCalls.count ?? 0,
+      errorCodes: [...new Set(errors.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))],
+      outcome,
+    }, 'graphql operation');
+  };
+}
+
+export function operationLogPlugin(record: OperationRecorder): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       const started = performance.now();
       return {
         async willSendResponse({ response, contextValue, operationName, request }) {
-          const seconds = (performance.now() - started) / 1000;
           const result = response.body.kind === 'single' ? response.body.singleResult : undefined;
-          const errors = result?.errors ?? [];
-          const errorCodes = [...new Set(errors.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))];
-          const hasData = result?.data !== undefined && result.data !== null;
-          const outcome = errors.length === 0 ? 'ok' : hasData ? 'partial' : 'error';
-          const name = operationName ?? request.operationName ?? undefined;
-          metrics.operation(name, outcome, seconds);
-          logger.info({
-            requestId: contextValue.requestId,
-            operation: name ?? null,
-            durationMs: Math.round(seconds * 10_000) / 10,
-            upstreamCalls: contextValue.upstreamCalls.count,
-            errorCodes,
-            outcome,
-          }, 'graphql operation');
+          record({ started, context: contextValue, operationName: operationName ?? request.operationName, data: result?.data, errors: result?.errors });
         },
       };
     },
