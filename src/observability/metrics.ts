@@ -28,6 +28,23 @@ export function identityClass(identity: string): IdentityClass {
   return 'anonymous';
 }
 
+/**
+ * Memoises `make` by its arguments (label values, all bounded sets here). The key joins them
+ * with a character no label value contains.
+ */
+function children<A extends Array<string | number>, T>(make: (...args: A) => T): (...args: A) => T {
+  const made = new Map<string, T>();
+  return (...args) => {
+    const key = args.join('\u0000');
+    let child = made.get(key);
+    if (child === undefined) {
+      child = make(...args);
+      made.set(key, child);
+    }
+    return child;
+  };
+}
+
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -53,23 +70,40 @@ export function createMetrics(): Metrics {
     return name;
   };
 
+  // Each label set's children, made once: prom-client hashes the label object on every
+  // `inc(labels)`/`observe(labels)`, which was about 2% of a page request's CPU.
+  const httpChildren = children((route: string, method: string, status: number) => ({
+    count: httpRequests.labels({ route, method, status: String(status) }),
+    duration: httpDuration.labels({ route }),
+  }));
+  const operationChildren = children((operation: string, outcome: string) => ({
+    count: operations.labels({ operation, outcome }),
+    duration: operationDuration.labels({ operation }),
+  }));
+  const upstreamChildren = children((status: string, errorCode: string) => ({
+    count: upstreamCalls.labels({ status, error_code: errorCode }),
+    duration: upstreamDuration.labels({ status }),
+  }));
+
   return {
     registry,
     httpRequest(route, method, status, seconds) {
-      httpRequests.inc({ route, method, status: String(status) });
-      httpDuration.observe({ route }, seconds);
+      const child = httpChildren(route, method, status);
+      child.count.inc();
+      child.duration.observe(seconds);
     },
     operation(name, outcome, seconds) {
-      const operation = operationLabel(name);
-      operations.inc({ operation, outcome });
-      operationDuration.observe({ operation }, seconds);
+      const child = operationChildren(operationLabel(name), outcome);
+      child.count.inc();
+      child.duration.observe(seconds);
     },
     upstreamAttempt(info) {
       const status = info.status !== undefined ? String(info.status)
         : info.error === 'UpstreamTimeoutError' ? 'timeout' : info.error === 'UpstreamBadResponseError' ? 'bad_response' : 'network';
       const errorCode = info.errorCode && /^[A-Za-z]{2,8}\.\d{3,6}$/.test(info.errorCode) ? info.errorCode : info.errorCode ? 'other' : '';
-      upstreamCalls.inc({ status, error_code: errorCode });
-      upstreamDuration.observe({ status }, info.ms / 1000);
+      const child = upstreamChildren(status, errorCode);
+      child.count.inc();
+      child.duration.observe(info.ms / 1000);
       if (info.attempt > 0) retries.inc();
     },
     cacheLookup(outcome) {

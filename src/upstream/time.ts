@@ -32,9 +32,12 @@ export function parseUpstreamTime(value: string): Date | null {
   return new Date(Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000);
 }
 
-const DIGIT_POSITIONS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 20, 21, 22, 23];
-const digit = (s: string, i: number): number => s.charCodeAt(i) - 48;
-const two = (s: string, i: number): number => digit(s, i) * 10 + digit(s, i + 1);
+/** The two-digit number at `i`, or -1 if either character is not a digit. */
+function two(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
 
 /**
  * The API's own form, `yyyy-mm-ddThh:mm:ss+hhmm` (24 characters), read by character codes: the
@@ -42,16 +45,18 @@ const two = (s: string, i: number): number => digit(s, i) * 10 + digit(s, i + 1)
  * that shape (the regex then decides), null when it is but names no real instant.
  */
 function parseCanonical(s: string): Date | null | undefined {
-  if (s.length !== 24 || s[4] !== '-' || s[7] !== '-' || s[10] !== 'T' || s[13] !== ':' || s[16] !== ':' || (s[19] !== '+' && s[19] !== '-')) return undefined;
-  for (const i of DIGIT_POSITIONS) {
-    const d = digit(s, i);
-    if (d < 0 || d > 9) return undefined;
-  }
-  const year = two(s, 0) * 100 + two(s, 2), month = two(s, 5), day = two(s, 8), hour = two(s, 11), minute = two(s, 14), second = two(s, 17);
+  if (s.length !== 24) return undefined;
+  const sign = s.charCodeAt(19);
+  // '-' is 45, 'T' 84, ':' 58, '+' 43
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58 || (sign !== 43 && sign !== 45)) return undefined;
+  const century = two(s, 0), yy = two(s, 2), month = two(s, 5), day = two(s, 8), hour = two(s, 11), minute = two(s, 14), second = two(s, 17);
+  const offsetHours = two(s, 20), offsetMinutes = two(s, 22);
+  if ((century | yy | month | day | hour | minute | second | offsetHours | offsetMinutes) < 0) return undefined;
+  const year = century * 100 + yy;
   if (month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]! || hour > 23 || minute > 59 || second > 59) return null;
   if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return null;
-  const offsetMinutes = (s[19] === '-' ? -1 : 1) * (two(s, 20) * 60 + two(s, 22));
-  return new Date(Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * 60_000);
+  const offset = (sign === 45 ? -1 : 1) * (offsetHours * 60 + offsetMinutes);
+  return new Date(Date.UTC(year, month - 1, day, hour, minute, second) - offset * 60_000);
 }
 
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
