@@ -3,9 +3,8 @@
  * fresh BackupService (lists, loaders, fan-out limiter). Nothing in it outlives the request, so
  * one caller's rows or token can never serve another.
  */
-import pLimit from 'p-limit';
-
 import { BackupService } from './backups/service';
+import { concurrencyLimit } from './limits/concurrency';
 import type { Config } from './config';
 import { InvalidInputError, MissingCredentialsError } from './errors/domain';
 import { isId } from './ids';
@@ -55,12 +54,6 @@ export function upstreamLanguage(acceptLanguage: string | undefined): CallOption
   return undefined;
 }
 
-/** A p-limit made on first use: most requests make one call or none, and need no queue. */
-function lazyLimit(concurrency: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let limit: ReturnType<typeof pLimit> | undefined;
-  return (fn) => (limit ??= pLimit(concurrency))(fn);
-}
-
 export function createContextFactory(deps: ContextDeps): (header: HeaderGetter, requestId: string) => GatewayContext {
   const loopback = isLoopback(deps.endpoint);
   const credentials = deps.config.credentials;
@@ -94,7 +87,7 @@ export function createContextFactory(deps: ContextDeps): (header: HeaderGetter, 
         client: deps.client,
         callOptions,
         project,
-        limit: lazyLimit(deps.config.upstream.fanout),
+        limit: concurrencyLimit(deps.config.upstream.fanout),
         maxPageSize: deps.config.limits.maxPageSize,
         // Extra rows pay off only where something reuses them: the upstream cache.
         prefetch: deps.config.upstream.cacheTtlMs > 0,

@@ -123,11 +123,10 @@ async function relocate(list: BackupList, position: CursorPosition, pads: { forw
 
 export class BackupService {
   private readonly lists = new Map<string, BackupList>();
-  private readonly byId: DataLoader<string, Backup | null>;
+  /** Made on the first lookup: most requests only list, and need no loader. */
+  private byId?: DataLoader<string, Backup | null>;
 
-  constructor(private readonly options: BackupServiceOptions) {
-    this.byId = new DataLoader((keys) => this.loadByIds(keys), { maxBatchSize: 1000 });
-  }
+  constructor(private readonly options: BackupServiceOptions) {}
 
   /**
    * A page of an instance's backups as a Relay connection.
@@ -173,6 +172,7 @@ export class BackupService {
     requireId(id, 'id');
     this.project();
     this.callOptions();
+    this.byId ??= new DataLoader((keys) => this.loadByIds(keys), { maxBatchSize: 1000 });
     return this.byId.load(keyOf(instanceId, id));
   }
 
@@ -196,12 +196,11 @@ export class BackupService {
     return list;
   }
 
-  /** One upstream call: up to `limit` rows from `offset`, normalised; its rows prime the lookups by id. */
+  /** One upstream call: up to `limit` rows from `offset`, normalised (lookups by id find them in the lists). */
   private async fetchChunk(instanceId: string, filter: BackupFilter, offset: number, limit: number): Promise<Chunk> {
     const params = toWireParams(this.project(), instanceId, filter, offset, limit);
     const { body, requestId } = await this.options.limit(() => this.options.client.listBackups(params, this.callOptions()));
     const rows = body.backups.map((dto) => toBackup(dto, requestId));
-    for (const row of rows) this.byId.prime(keyOf(instanceId, row.id), row);
     return { offset, rows, total: body.total_count };
   }
 
@@ -233,8 +232,12 @@ export class BackupService {
     const list = this.list(instanceId, {});
     const found = new Map<string, Backup>();
     const wanted = new Set(ids);
+    // Rows any list of this instance fetched (whatever its filter) answer lookups for free.
     const collect = (): string[] => {
-      for (const row of list.knownRows()) if (wanted.has(row.id)) found.set(row.id, row);
+      for (const other of this.lists.values()) {
+        if (other.instanceId !== instanceId) continue;
+        for (const row of other.knownRows()) if (wanted.has(row.id)) found.set(row.id, row);
+      }
       return ids.filter((id) => !found.has(id));
     };
     let missing = collect();
