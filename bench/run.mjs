@@ -35,10 +35,12 @@ execFileSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd
 const port = await freePort();
 // BENCH_CACHE_TTL_MS turns the shared cache on (e.g. with --distinct 1, the polling scenario).
 const cacheTtl = Number(process.env.BENCH_CACHE_TTL_MS ?? 0);
-const env = [`UPSTREAM_CACHE_TTL_MS=${cacheTtl}`, 'UPSTREAM_BUDGET_PER_MINUTE=1000000000', 'LOG_LEVEL=warn'].join(' ');
+const env = [`UPSTREAM_CACHE_TTL_MS=${cacheTtl}`, 'UPSTREAM_BUDGET_PER_MINUTE=1000000000', 'LOG_LEVEL=warn'];
+// BENCH_UPSTREAM_FANOUT sets UPSTREAM_FANOUT (default 4): 5 reads a page of 500 in one wave.
+if (process.env.BENCH_UPSTREAM_FANOUT) env.push(`UPSTREAM_FANOUT=${Number(process.env.BENCH_UPSTREAM_FANOUT)}`);
 const args = [
   path.join(peers, 'bench.mjs'),
-  '--project-cmd', `${env} ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(REPO, 'dist', 'index.js'))}`,
+  '--project-cmd', `${env.join(' ')} ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(REPO, 'dist', 'index.js'))}`,
   '--project-url', `http://127.0.0.1:${port}/graphql`,
   '--query-file', path.join(REPO, 'bench', 'query.json'),
   // A --query-file of the caller's is relative to where they ran the command, not to the peers copy.
