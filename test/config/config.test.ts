@@ -75,8 +75,8 @@ describe('documentation of the configuration', () => {
   const source = fs.readFileSync(path.join(root, 'src', 'config.ts'), 'utf8');
   const names = [...new Set([...source.matchAll(/\(env, '([A-Z][A-Z0-9_]+)'/g)].map((m) => m[1]!))];
 
-  it('reads the variables it documents', () => {
-    expect(names.length).toBeGreaterThan(25);
+  it('finds the variables config.ts reads (so the checks below are not vacuous)', () => {
+    expect(names).toEqual(expect.arrayContaining(['PORT', 'HOST', 'RDS_ENDPOINT', 'RDS_REGION', 'REDIS_URL', 'SUBGRAPH_SECRET', 'MAX_UPSTREAM_CALLS_PER_OPERATION']));
   });
 
   it.each(['.env.example', 'README.md'])('lists every variable in %s', (file) => {

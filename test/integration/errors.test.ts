@@ -1,4 +1,8 @@
-/** DESIGN.md's error table: every failure a GraphQL error with a code, at its field, siblings resolved. */
+/**
+ * DESIGN.md's error table: every failure a GraphQL error with a code, at its field, siblings
+ * resolved. Malformed HTTP requests and hostile input are bad-input.test.ts's table; the cases
+ * here are the argument errors it does not send, each checked at its field.
+ */
 import { startStack, type Stack } from '../helpers/stack';
 
 let stack: Stack;
@@ -18,21 +22,15 @@ const codes = (body: any): string[] => (body.errors ?? []).map((e: any) => e.ext
 
 describe('bad input is BAD_USER_INPUT before any upstream call', () => {
   const cases: Array<[string, () => [string, Record<string, unknown>]]> = [
-    ['first and last together', () => ['query($id: ID!) { backups(instanceId: $id, first: 1, last: 1) { totalCount } }', { id: a }]],
     ['a negative first', () => ['query($id: ID!) { backups(instanceId: $id, first: -1) { totalCount } }', { id: a }]],
-    ['a negative last', () => ['query($id: ID!) { backups(instanceId: $id, last: -5) { totalCount } }', { id: a }]],
-    ['first above MAX_PAGE_SIZE', () => ['query($id: ID!) { backups(instanceId: $id, first: 501) { totalCount } }', { id: a }]],
     ['a cursor that does not decode', () => ['query($id: ID!) { backups(instanceId: $id, after: "not a cursor!") { totalCount } }', { id: a }]],
     ['a base64 cursor of another format', () => ['query($id: ID!, $c: String) { backups(instanceId: $id, after: $c) { totalCount } }', { id: a, c: Buffer.from('offset:5').toString('base64url') }]],
     ['a cursor of another version', () => ['query($id: ID!, $c: String) { backups(instanceId: $id, after: $c) { totalCount } }', { id: a, c: Buffer.from(`v9:${Buffer.from(cursorOfA, 'base64url').toString().split(':')[1]}:1`).toString('base64url') }]],
     ['a cursor of another instance', () => ['query($id: ID!, $c: String) { backups(instanceId: $id, before: $c) { totalCount } }', { id: b, c: cursorOfA }]],
-    ['a cursor of another filter', () => ['query($id: ID!, $c: String) { backups(instanceId: $id, after: $c, filter: { type: AUTO }) { totalCount } }', { id: a, c: cursorOfA }]],
     ['a forged offset', () => ['query($id: ID!, $c: String) { backups(instanceId: $id, after: $c) { totalCount } }', { id: a, c: Buffer.from(`v1:${Buffer.from(cursorOfA, 'base64url').toString().split(':')[1]}:-4`).toString('base64url') }]],
     ['beginTime without endTime', () => ['query($id: ID!) { backups(instanceId: $id, filter: { beginTime: "2026-10-01T00:00:00Z" }) { totalCount } }', { id: a }]],
     ['endTime without beginTime', () => ['query($id: ID!) { backups(instanceId: $id, filter: { endTime: "2026-10-01T00:00:00Z" }) { totalCount } }', { id: a }]],
-    ['an inverted time range', () => ['query($id: ID!) { backups(instanceId: $id, filter: { beginTime: "2026-10-02T00:00:00Z", endTime: "2026-10-01T00:00:00Z" }) { totalCount } }', { id: a }]],
     ['a range shorter than a second', () => ['query($id: ID!) { backups(instanceId: $id, filter: { beginTime: "2026-10-01T00:00:00.100Z", endTime: "2026-10-01T00:00:00.900Z" }) { totalCount } }', { id: a }]],
-    ['a status filter the upstream does not take', () => ['query($id: ID!) { backups(instanceId: $id, filter: { status: DELETING }) { totalCount } }', { id: a }]],
     ['an instance id with a slash', () => ['query { backups(instanceId: "../admin") { totalCount } }', {}]],
     ['an instance id that is too long', () => ['query($id: ID!) { backups(instanceId: $id) { totalCount } }', { id: 'x'.repeat(65) }]],
     ['a backup id with a query string', () => ['query($id: ID!) { backup(instanceId: $id, id: "x&limit=1") { id } }', { id: a }]],
@@ -53,13 +51,6 @@ describe('bad input is BAD_USER_INPUT before any upstream call', () => {
     expect(codes(res.body)).toEqual(['BAD_USER_INPUT']);
     expect((await stack.calls()).count).toBe(0);
   });
-
-  it('refuses a DateTime that is not RFC 3339 at validation', async () => {
-    const res = await stack.gql('query($id: ID!) { backups(instanceId: $id, filter: { beginTime: "yesterday", endTime: "today" }) { totalCount } }', { id: a });
-    expect(res.status).toBe(400);
-    expect(codes(res.body)[0]).toMatch(/GRAPHQL_VALIDATION_FAILED|BAD_USER_INPUT/);
-    expect((await stack.calls()).count).toBe(0);
-  });
 });
 
 describe('upstream faults', () => {
@@ -70,15 +61,13 @@ describe('upstream faults', () => {
 
   async function faultOnA(rule: Record<string, unknown>) {
     await stack.setFaults([{ ...rule, instanceId: a }]);
-    const t = performance.now();
     const res = await stack.gql(TWO, { a, b });
-    const ms = performance.now() - t;
     expect(res.status).toBe(200);
     expect(res.body.data.a).toBeNull();
-    expect(res.body.data.b.totalCount).toBeGreaterThan(0); // the sibling still resolved
+    expect(res.body.data.b.totalCount).toBe(stack.sim.store.get(b)!.backups.length); // the sibling still resolved
     expect(res.body.errors).toHaveLength(1);
     expect(res.body.errors[0].path).toEqual(['a']);
-    return { error: res.body.errors[0], ms, calls: (await stack.calls(a)).count };
+    return { error: res.body.errors[0], calls: (await stack.calls(a)).count };
   }
 
   it.each([
@@ -98,10 +87,9 @@ describe('upstream faults', () => {
   });
 
   it('429 with a long Retry-After is RATE_LIMITED at once, with retryAfterSeconds', async () => {
-    const { error, calls, ms } = await faultOnA({ kind: 'throttle', retryAfterSeconds: 30 });
+    const { error, calls } = await faultOnA({ kind: 'throttle', retryAfterSeconds: 30 });
     expect(error.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 30, upstream: { status: 429, errorCode: 'APIGW.0308' } });
-    expect(calls).toBe(1);
-    expect(ms).toBeLessThan(1000);
+    expect(calls).toBe(1); // not retried: the wait is longer than the gateway waits
   });
 
   it('429 with a short Retry-After is retried after waiting it', async () => {
@@ -113,11 +101,10 @@ describe('upstream faults', () => {
     expect((await stack.calls(a)).count).toBe(2);
   });
 
-  it('a hanging upstream is UPSTREAM_UNAVAILABLE in bounded time', async () => {
-    const { error, ms, calls } = await faultOnA({ kind: 'hang' });
+  it('a hanging upstream is UPSTREAM_UNAVAILABLE after each attempt timed out', async () => {
+    const { error, calls } = await faultOnA({ kind: 'hang' });
     expect(error.extensions.code).toBe('UPSTREAM_UNAVAILABLE');
-    expect(calls).toBe(3);
-    expect(ms).toBeLessThan(3 * 400 + 1000);
+    expect(calls).toBe(3); // each attempt cut by UPSTREAM_TIMEOUT_MS, then no more
   });
 
   it.each(['malformed', 'wrong-shape'])('a %s body is UPSTREAM_BAD_RESPONSE, not retried', async (kind) => {
@@ -178,18 +165,5 @@ describe('responses never carry secrets or internals', () => {
     expect(text).not.toContain('Injected fault'); // the upstream's error_msg
     expect(text).not.toContain(stack.sim.url);
     expect(text).not.toMatch(/stacktrace|\bat .*\.ts:\d+/);
-  });
-
-  it('answers 413 to a body over MAX_BODY_BYTES', async () => {
-    const res = await fetch(`${stack.gateway.url}/graphql`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ __typename }`, pad: 'x'.repeat(1_100_000) }),
-    });
-    expect(res.status).toBe(413);
-  });
-
-  it('answers malformed JSON with 400', async () => {
-    const res = await fetch(`${stack.gateway.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as any).errors[0].extensions.code).toBe('BAD_REQUEST');
   });
 });

@@ -1,6 +1,8 @@
 /**
  * The simulator's faults, each alone and all mixed in one operation: the documented code at each
- * failing field, the other fields answered, bounded time, no unhandled rejection, no socket left open.
+ * failing field, the other fields answered, bounded retries (counted at the simulator; a hang is
+ * ended by the upstream timeout, or this test's own timeout fails it), no unhandled rejection,
+ * no socket left open.
  */
 import { startStack, type Stack } from '../helpers/stack';
 
@@ -19,8 +21,8 @@ const FAULTS: Fault[] = [
   { name: 'a malformed body', rule: { kind: 'malformed' }, code: 'UPSTREAM_BAD_RESPONSE' },
   { name: 'a body of the wrong shape', rule: { kind: 'wrong-shape' }, code: 'UPSTREAM_BAD_RESPONSE' },
 ];
-/** The worst case of one field: every attempt times out, with jittered backoff between (10 ms base in tests). */
-const BOUND_MS = (RETRIES + 1) * TIMEOUT_MS + 500;
+/** One field of `first: 2` is one upstream call: its first attempt and at most RETRIES more. */
+const MAX_ATTEMPTS = RETRIES + 1;
 
 const sockets = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
 
@@ -39,44 +41,51 @@ beforeAll(async () => {
 afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
 });
-beforeEach(() => stack.setFaults([]));
+beforeEach(async () => {
+  await stack.setFaults([]);
+  await stack.resetCalls();
+});
+
+/** The healthy field's answer, as the simulator's own data has it. */
+const totalOf = (id: string): number => stack.sim.store.get(id)!.backups.length;
 
 const field = (alias: string, id: string) => `${alias}: backups(instanceId: "${id}", first: 2) { totalCount nodes { id } }`;
 
 describe.each(FAULTS)('$name', ({ rule, code, retryAfterSeconds }) => {
-  it('gives its code at its field, answers the sibling, in bounded time', async () => {
+  it('gives its code at its field, answers the sibling, with bounded retries', async () => {
     const [faulty, healthy] = instances as [string, string];
     await stack.setFaults([{ ...rule, instanceId: faulty }]);
-    const started = performance.now();
     const res = await stack.gql(`{ ${field('faulty', faulty)} ${field('healthy', healthy)} }`);
-    const ms = performance.now() - started;
     expect(res.status).toBe(200);
-    expect(res.body.data.healthy.totalCount).toBeGreaterThan(0);
+    expect(res.body.data.healthy.totalCount).toBe(totalOf(healthy));
     if (code === null) {
       expect(res.body.errors).toBeUndefined();
-      expect(res.body.data.faulty.totalCount).toBeGreaterThan(0);
+      expect(res.body.data.faulty.totalCount).toBe(totalOf(faulty));
     } else {
       expect(res.body.data.faulty).toBeNull();
       expect(res.body.errors).toHaveLength(1);
       expect(res.body.errors[0]).toMatchObject({ path: ['faulty'], extensions: { code } });
       if (retryAfterSeconds !== undefined) expect(res.body.errors[0].extensions.retryAfterSeconds).toBe(retryAfterSeconds);
     }
-    expect(ms).toBeLessThan(BOUND_MS);
+    const attempts = (await stack.calls(faulty)).count;
+    expect(attempts).toBeGreaterThanOrEqual(1);
+    expect(attempts).toBeLessThanOrEqual(MAX_ATTEMPTS);
   });
 });
 
 describe('all faults mixed in one operation', () => {
-  it('answers every field with its own outcome, in the time of the slowest', async () => {
+  it('answers every field with its own outcome, each with bounded retries', async () => {
     // Seven instances: one healthy, six with a fault each; then the rest of the faults on a second pass.
     const passes = [FAULTS.slice(0, 6), FAULTS.slice(6)];
     for (const faults of passes) {
       const healthy = instances[instances.length - 1]!;
       await stack.setFaults(faults.map((f, i) => ({ ...f.rule, instanceId: instances[i] })));
       const query = `{ ${faults.map((_, i) => field(`f${i}`, instances[i]!)).join(' ')} ${field('healthy', healthy)} }`;
-      const started = performance.now();
+      await stack.resetCalls();
       const res = await stack.gql(query);
-      expect(performance.now() - started).toBeLessThan(BOUND_MS);
-      expect(res.body.data.healthy.totalCount).toBeGreaterThanOrEqual(0);
+      expect(res.body.data.healthy.totalCount).toBe(totalOf(healthy));
+      const { perInstance } = await stack.calls();
+      faults.forEach((_, i) => expect(perInstance[instances[i]!]).toBeLessThanOrEqual(MAX_ATTEMPTS));
       const byField = Object.fromEntries((res.body.errors ?? []).map((e: any) => [e.path[0], e.extensions.code]));
       faults.forEach((f, i) => {
         if (f.code === null) expect(res.body.data[`f${i}`]).not.toBeNull();
@@ -91,7 +100,8 @@ describe('afterwards', () => {
   it('left no unhandled rejection and, once closed, no socket open', async () => {
     await stack.setFaults([]);
     await stack.close();
-    await new Promise((r) => setTimeout(r, 100));
+    // Closed sockets leave the active-resource list on a later turn of the event loop.
+    for (let turns = 0; sockets() > socketsBefore && turns < 1000; turns++) await new Promise((r) => setImmediate(r));
     expect(unhandled).toBe(0);
     expect(sockets()).toBeLessThanOrEqual(socketsBefore);
   });

@@ -50,6 +50,24 @@ describe('per-request credentials', () => {
     }
   });
 
+  it('never serves one token\'s cached page to another: each sees what the upstream said to it', async () => {
+    // A long cache, so that a page cached for one caller would be there to leak to the next.
+    const cached = await startStack({ simulator: { auth: { tokens: ['token-alice', 'token-bob'] } }, env: { UPSTREAM_CACHE_TTL_MS: '60000' } });
+    try {
+      const id = cached.sim.store.list()[1]!.id;
+      const total = (token: string): Promise<number> => cached.gql(QUERY, { id }, { 'X-Auth-Token': token }).then((r) => r.body.data.backups.totalCount);
+      expect(await total('token-alice')).toBe(240);
+      cached.sim.store.insert(id, 1); // the upstream changes after Alice's page was cached
+      expect(await total('token-bob')).toBe(241); // Bob's own call, not Alice's page
+      expect(await total('token-alice')).toBe(240); // Alice's page is still cached: the cache was on
+      const bad = await cached.gql(QUERY, { id }, { 'X-Auth-Token': 'token-mallory' });
+      expect(bad.body.data.backups).toBeNull();
+      expect(bad.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    } finally {
+      await cached.close();
+    }
+  });
+
   it('makes no call and answers UNAUTHENTICATED without credentials for a non-loopback upstream', async () => {
     const endpoint = 'https://rds.ap-southeast-1.myhuaweicloud.com';
     const config = loadConfig({ PORT: '0', RDS_ENDPOINT: endpoint, HUAWEICLOUD_SDK_PROJECT_ID: 'p1' });
