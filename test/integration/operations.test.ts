@@ -128,7 +128,8 @@ describe('shutdown', () => {
     const { child, url, output } = await startGatewayProcess({ RDS_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT, LOG_LEVEL: 'info' });
     try {
       const slow = fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ backups(instanceId: "${sim.store.list()[0]!.id}", first: 2) { totalCount } }` }) });
-      await new Promise((r) => setTimeout(r, 400));
+      // SIGTERM once the query is in flight: its upstream call has reached the (slow) simulator.
+      while (sim.calls.inFlight === 0) await new Promise((r) => setTimeout(r, 10));
       child.kill('SIGTERM');
       const answer = await slow;
       expect(answer.status).toBe(200);

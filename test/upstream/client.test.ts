@@ -76,9 +76,7 @@ describe('upstream client transport', () => {
     await withUpstream(() => { /* never answers */ }, async (url) => {
       const client = createUpstreamClient({ endpoint: url, timeoutMs: 150, retries: 0 });
       try {
-        const started = Date.now();
         await expect(client.listBackups(PARAMS, NONE)).rejects.toBeInstanceOf(UpstreamTimeoutError);
-        expect(Date.now() - started).toBeLessThan(2000);
       } finally {
         client.close();
       }
