@@ -52,7 +52,11 @@ interface Asset {
 }
 
 export interface GraphiQLHandler {
-  /** Serves the page (for `/graphql`) or an asset (under `assetsPath`); false when the path is not one. */
+  /**
+   * Answers the page (for `/graphql`) or an asset (under `assetsPath`): 200 or 304, 405 for a
+   * method other than GET or HEAD, 503 when the assets cannot be read. False, having written
+   * nothing, when the path is neither.
+   */
   handle(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): Promise<boolean>;
   /** Reads and compresses everything ahead of the first visit. */
   warm(): Promise<void>;
@@ -60,7 +64,11 @@ export interface GraphiQLHandler {
 
 const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
-const FILES: Record<string, string> = { 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' };
+/**
+ * The asset names served, with their types. A Map, not an object: a name comes from the URL, and
+ * `name in object` is true for `toString`, `__proto__` and every other inherited key.
+ */
+const FILES: ReadonlyMap<string, string> = new Map([['app.js', 'text/javascript; charset=utf-8'], ['app.css', 'text/css; charset=utf-8']]);
 
 async function toAsset(type: string, identity: Buffer): Promise<Asset> {
   const [gz, br] = await Promise.all([
@@ -72,11 +80,17 @@ async function toAsset(type: string, identity: Buffer): Promise<Asset> {
 
 const escapeJsonForHtml = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c');
 
+function sendJson(res: http.ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...headers });
+  res.end(body);
+}
+
 export function createGraphiQLHandler(options: GraphiQLPageOptions): GraphiQLHandler {
   let prepared: Promise<{ page: Asset; assets: Map<string, Asset> }> | undefined;
   const prepare = async (): Promise<{ page: Asset; assets: Map<string, Asset> }> => {
     const assets = new Map<string, Asset>();
-    for (const [file, type] of Object.entries(FILES)) assets.set(file, await toAsset(type, await fs.readFile(path.join(ASSETS_DIR, file))));
+    for (const [file, type] of FILES) assets.set(file, await toAsset(type, await fs.readFile(path.join(ASSETS_DIR, file))));
     const url = (file: string): string => `${options.assetsPath}/${file}?v=${assets.get(file)!.etag.slice(1, 9)}`;
     const settings = {
       endpoint: options.endpoint,
@@ -133,7 +147,11 @@ export function createGraphiQLHandler(options: GraphiQLPageOptions): GraphiQLHan
     async handle(req, res, pathname) {
       const isPage = pathname === options.endpoint;
       const file = pathname.startsWith(`${options.assetsPath}/`) ? pathname.slice(options.assetsPath.length + 1) : undefined;
-      if (!isPage && (file === undefined || !(file in FILES))) return false;
+      if (!isPage && (file === undefined || !FILES.has(file))) return false;
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
+        return true;
+      }
       let built;
       try {
         built = await ready();

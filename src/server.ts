@@ -5,6 +5,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
@@ -80,6 +81,22 @@ function sendJson(res: http.ServerResponse, status: number, value: unknown, head
 }
 
 const graphqlError = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
+
+/** The probes answer GET and HEAD; any other method is 405. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * Node's own answer to a request it cannot parse (a bad method, request line or framing, headers
+ * over `maxHeaderSize`) is a bare status line; this one says the same with a JSON body.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) { socket.destroy(); return; }
+  const [status, message] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'The request line and headers are larger than 64 KB.']
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'The request did not arrive in time.']
+    : [400, 'The request is not valid HTTP/1.1.'];
+  const body = JSON.stringify(graphqlError(message, 'BAD_REQUEST'));
+  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
 
 /** A caller's X-Request-Id is kept if it is a plain token; otherwise one is made. */
 function requestIdOf(req: http.IncomingMessage): string {
@@ -232,6 +249,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
     const search = q === -1 ? '' : url.slice(q);
+    const method = req.method ?? 'GET';
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
     if (shuttingDown) res.setHeader('connection', 'close');
@@ -250,6 +268,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       const presented = req.headers['x-subgraph-secret'];
       if (secretMatches(typeof presented === 'string' ? presented : undefined, config.subgraphSecret!)) work = handleGraphQL(subgraph, req, res, search, requestId, started);
       else sendJson(res, 401, graphqlError('The subgraph endpoint is for the router only.', 'UNAUTHENTICATED'));
+    } else if (PROBES.has(pathname) && method !== 'GET' && method !== 'HEAD') {
+      sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
     } else if (pathname === '/healthz') {
       sendJson(res, 200, { status: 'ok' });
     } else if (pathname === '/readyz') {
@@ -266,6 +286,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     });
   });
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', answerClientError);
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => { server.once('listening', resolve); server.once('error', reject); });
   const { port, address } = server.address() as AddressInfo;
