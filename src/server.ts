@@ -15,6 +15,7 @@ import {
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 
+import { acceptsJson } from './accept';
 import type { Config } from './config';
 import { createContextFactory, isLoopback, type GatewayContext, type HeaderGetter } from './context';
 import { createGraphiQLHandler, wantsGraphiQL } from './graphiql';
@@ -181,10 +182,35 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     });
   }
 
+  /**
+   * Refuses, before anything runs, a request whose `Accept` allows no JSON answer: Apollo would
+   * execute it (upstream calls and all) and only then answer 406. GraphQL over SSE (DESIGN.md,
+   * "Live changes": `POST /graphql` with `Accept: text/event-stream`) will be served here: its
+   * handler takes those requests before this refusal, which then covers what is left.
+   */
+  function refuseUnacceptable(req: http.IncomingMessage, res: http.ServerResponse, header: HeaderGetter, requestId: string, started: number): void {
+    const message = /\btext\/event-stream\b/i.test(req.headers.accept ?? '')
+      ? 'Server-sent events are not served on this endpoint yet: accept application/json or application/graphql-response+json.'
+      : 'The Accept header allows neither application/json nor application/graphql-response+json.';
+    const refusal = graphqlError(message, 'BAD_REQUEST');
+    record({ started, context: createContext(header, requestId), operationName: undefined, data: undefined, errors: refusal.errors });
+    sendJson(res, 406, refusal);
+  }
+
   async function handleGraphQL(server: ApolloServer<GatewayContext>, req: http.IncomingMessage, res: http.ServerResponse, search: string, requestId: string, started: number): Promise<void> {
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'POST') {
       sendJson(res, 405, graphqlError('Use GET or POST.', 'METHOD_NOT_ALLOWED'), { allow: 'GET, POST' });
+      return;
+    }
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const header: HeaderGetter = (name) => headers.get(name);
+    if (!acceptsJson(headers.get('accept'))) {
+      req.resume(); // an unread body would stall a keep-alive connection
+      refuseUnacceptable(req, res, header, requestId, started);
       return;
     }
     let body: unknown;
@@ -211,11 +237,6 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
         body = text;
       }
     }
-    const headers = new HeaderMap();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const header: HeaderGetter = (name) => headers.get(name);
     const result = await server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method, headers, search, body },
       context: async () => createContext(header, requestId),
