@@ -16,6 +16,8 @@ import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
 export const ASSETS_DIR = path.join(__dirname, '..', 'dist', 'graphiql');
 
 export interface GraphiQLPageOptions {
+  /** Where the built assets are read from. @default ASSETS_DIR */
+  assetsDir?: string;
   /** Where GraphiQL sends operations (same origin), e.g. `/graphql`. */
   endpoint: string;
   /** Where the assets are served, e.g. `/graphiql`. */
@@ -58,8 +60,12 @@ export interface GraphiQLHandler {
    * nothing, when the path is neither.
    */
   handle(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): Promise<boolean>;
-  /** Reads and compresses everything ahead of the first visit. */
-  warm(): Promise<void>;
+  /**
+   * Reads and compresses everything ahead of the first visit. Never rejects: resolves with the
+   * error when the assets cannot be read (not built), so start-up can warn and go on; the page
+   * then answers 503, and each visit tries to read the assets again.
+   */
+  warm(): Promise<Error | undefined>;
 }
 
 const gzipAsync = promisify(gzip);
@@ -87,10 +93,11 @@ function sendJson(res: http.ServerResponse, status: number, value: unknown, head
 }
 
 export function createGraphiQLHandler(options: GraphiQLPageOptions): GraphiQLHandler {
+  const assetsDir = options.assetsDir ?? ASSETS_DIR;
   let prepared: Promise<{ page: Asset; assets: Map<string, Asset> }> | undefined;
   const prepare = async (): Promise<{ page: Asset; assets: Map<string, Asset> }> => {
     const assets = new Map<string, Asset>();
-    for (const [file, type] of FILES) assets.set(file, await toAsset(type, await fs.readFile(path.join(ASSETS_DIR, file))));
+    for (const [file, type] of FILES) assets.set(file, await toAsset(type, await fs.readFile(path.join(assetsDir, file))));
     const url = (file: string): string => `${options.assetsPath}/${file}?v=${assets.get(file)!.etag.slice(1, 9)}`;
     const settings = {
       endpoint: options.endpoint,
@@ -142,7 +149,12 @@ export function createGraphiQLHandler(options: GraphiQLPageOptions): GraphiQLHan
 
   return {
     async warm() {
-      await ready();
+      try {
+        await ready();
+        return undefined;
+      } catch (error) {
+        return error instanceof Error ? error : new Error(String(error));
+      }
     },
     async handle(req, res, pathname) {
       const isPage = pathname === options.endpoint;
@@ -156,8 +168,8 @@ export function createGraphiQLHandler(options: GraphiQLPageOptions): GraphiQLHan
       try {
         built = await ready();
       } catch {
-        res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end('GraphiQL is not built: run `npm run build`.\n');
+        // The message names no path: the log has the details (startGateway's warm-up warning).
+        sendJson(res, 503, { error: 'GraphiQL is not available: its assets are not built (run `npm run build`).' });
         return true;
       }
       if (isPage) send(req, res, built.page, 'no-cache', { 'content-security-policy': CSP });

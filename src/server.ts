@@ -48,7 +48,10 @@ export interface Gateway {
   /** e.g. `http://127.0.0.1:4000` */
   url: string;
   server: http.Server;
-  /** Prepares what the first visitor would otherwise wait for (the GraphiQL page). */
+  /**
+   * Prepares what the first visitor would otherwise wait for (the GraphiQL page). Never rejects:
+   * GraphiQL assets that cannot be read are a warning in the log, and the page answers 503.
+   */
   warmUp(): Promise<void>;
   /**
    * Stops accepting connections, lets requests in flight finish (up to `timeoutMs`, then cuts
@@ -317,7 +320,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     url: `http://${host}:${port}`,
     server,
     async warmUp() {
-      await graphiql?.warm();
+      const problem = await graphiql?.warm();
+      if (problem) logger.warn({ err: problem }, 'GraphiQL is unavailable: its assets cannot be read (run `npm run build`); the page answers 503, the API is unaffected');
     },
     async close(timeoutMs = 10_000) {
       shuttingDown = true;
