@@ -16,6 +16,8 @@ import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
 export const ASSETS_DIR = path.join(__dirname, '..', 'dist', 'graphiql');
 
 export interface GraphiQLPageOptions {
+  /** Where the built assets are read from. @default ASSETS_DIR */
+  assetsDir?: string;
   /** Where GraphiQL sends operations (same origin), e.g. `/graphql`. */
   endpoint: string;
   /** Where the assets are served, e.g. `/graphiql`. */
@@ -52,15 +54,27 @@ interface Asset {
 }
 
 export interface GraphiQLHandler {
-  /** Serves the page (for `/graphql`) or an asset (under `assetsPath`); false when the path is not one. */
+  /**
+   * Answers the page (for `/graphql`) or an asset (under `assetsPath`): 200 or 304, 405 for a
+   * method other than GET or HEAD, 503 when the assets cannot be read. False, having written
+   * nothing, when the path is neither.
+   */
   handle(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): Promise<boolean>;
-  /** Reads and compresses everything ahead of the first visit. */
-  warm(): Promise<void>;
+  /**
+   * Reads and compresses everything ahead of the first visit. Never rejects: resolves with the
+   * error when the assets cannot be read (not built), so start-up can warn and go on; the page
+   * then answers 503, and each visit tries to read the assets again.
+   */
+  warm(): Promise<Error | undefined>;
 }
 
 const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
-const FILES: Record<string, string> = { 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' };
+/**
+ * The asset names served, with their types. A Map, not an object: a name comes from the URL, and
+ * `name in object` is true for `toString`, `__proto__` and every other inherited key.
+ */
+const FILES: ReadonlyMap<string, string> = new Map([['app.js', 'text/javascript; charset=utf-8'], ['app.css', 'text/css; charset=utf-8']]);
 
 async function toAsset(type: string, identity: Buffer): Promise<Asset> {
   const [gz, br] = await Promise.all([
@@ -72,11 +86,18 @@ async function toAsset(type: string, identity: Buffer): Promise<Asset> {
 
 const escapeJsonForHtml = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c');
 
+function sendJson(res: http.ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...headers });
+  res.end(body);
+}
+
 export function createGraphiQLHandler(options: GraphiQLPageOptions): GraphiQLHandler {
+  const assetsDir = options.assetsDir ?? ASSETS_DIR;
   let prepared: Promise<{ page: Asset; assets: Map<string, Asset> }> | undefined;
   const prepare = async (): Promise<{ page: Asset; assets: Map<string, Asset> }> => {
     const assets = new Map<string, Asset>();
-    for (const [file, type] of Object.entries(FILES)) assets.set(file, await toAsset(type, await fs.readFile(path.join(ASSETS_DIR, file))));
+    for (const [file, type] of FILES) assets.set(file, await toAsset(type, await fs.readFile(path.join(assetsDir, file))));
     const url = (file: string): string => `${options.assetsPath}/${file}?v=${assets.get(file)!.etag.slice(1, 9)}`;
     const settings = {
       endpoint: options.endpoint,
@@ -128,18 +149,27 @@ export function createGraphiQLHandler(options: GraphiQLPageOptions): GraphiQLHan
 
   return {
     async warm() {
-      await ready();
+      try {
+        await ready();
+        return undefined;
+      } catch (error) {
+        return error instanceof Error ? error : new Error(String(error));
+      }
     },
     async handle(req, res, pathname) {
       const isPage = pathname === options.endpoint;
       const file = pathname.startsWith(`${options.assetsPath}/`) ? pathname.slice(options.assetsPath.length + 1) : undefined;
-      if (!isPage && (file === undefined || !(file in FILES))) return false;
+      if (!isPage && (file === undefined || !FILES.has(file))) return false;
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
+        return true;
+      }
       let built;
       try {
         built = await ready();
       } catch {
-        res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end('GraphiQL is not built: run `npm run build`.\n');
+        // The message names no path: the log has the details (startGateway's warm-up warning).
+        sendJson(res, 503, { error: 'GraphiQL is not available: its assets are not built (run `npm run build`).' });
         return true;
       }
       if (isPage) send(req, res, built.page, 'no-cache', { 'content-security-policy': CSP });

@@ -18,6 +18,8 @@ async function main(): Promise<void> {
   }
   const app = await startApp(config);
   const { gateway, simulator, logger } = app;
+  // warmUp() never rejects (GraphiQL assets that cannot be read are a warning): an unhandled
+  // rejection here would end the process.
   void gateway.warmUp();
 
   console.log(`rds-backup-graph: GraphQL at ${gateway.url}/graphql`);

@@ -5,6 +5,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
@@ -14,6 +15,7 @@ import {
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 
+import { acceptsJson } from './accept';
 import type { Config } from './config';
 import { createContextFactory, isLoopback, type GatewayContext, type HeaderGetter } from './context';
 import { createGraphiQLHandler, wantsGraphiQL } from './graphiql';
@@ -46,7 +48,10 @@ export interface Gateway {
   /** e.g. `http://127.0.0.1:4000` */
   url: string;
   server: http.Server;
-  /** Prepares what the first visitor would otherwise wait for (the GraphiQL page). */
+  /**
+   * Prepares what the first visitor would otherwise wait for (the GraphiQL page). Never rejects:
+   * GraphiQL assets that cannot be read are a warning in the log, and the page answers 503.
+   */
   warmUp(): Promise<void>;
   /**
    * Stops accepting connections, lets requests in flight finish (up to `timeoutMs`, then cuts
@@ -80,6 +85,22 @@ function sendJson(res: http.ServerResponse, status: number, value: unknown, head
 }
 
 const graphqlError = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
+
+/** The probes answer GET and HEAD; any other method is 405. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * Node's own answer to a request it cannot parse (a bad method, request line or framing, headers
+ * over `maxHeaderSize`) is a bare status line; this one says the same with a JSON body.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) { socket.destroy(); return; }
+  const [status, message] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'The request line and headers are larger than 64 KB.']
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'The request did not arrive in time.']
+    : [400, 'The request is not valid HTTP/1.1.'];
+  const body = JSON.stringify(graphqlError(message, 'BAD_REQUEST'));
+  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
 
 /** A caller's X-Request-Id is kept if it is a plain token; otherwise one is made. */
 function requestIdOf(req: http.IncomingMessage): string {
@@ -164,10 +185,35 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     });
   }
 
+  /**
+   * Refuses, before anything runs, a request whose `Accept` allows no JSON answer: Apollo would
+   * execute it (upstream calls and all) and only then answer 406. GraphQL over SSE (DESIGN.md,
+   * "Live changes": `POST /graphql` with `Accept: text/event-stream`) will be served here: its
+   * handler takes those requests before this refusal, which then covers what is left.
+   */
+  function refuseUnacceptable(req: http.IncomingMessage, res: http.ServerResponse, header: HeaderGetter, requestId: string, started: number): void {
+    const message = /\btext\/event-stream\b/i.test(req.headers.accept ?? '')
+      ? 'Server-sent events are not served on this endpoint yet: accept application/json or application/graphql-response+json.'
+      : 'The Accept header allows neither application/json nor application/graphql-response+json.';
+    const refusal = graphqlError(message, 'BAD_REQUEST');
+    record({ started, context: createContext(header, requestId), operationName: undefined, data: undefined, errors: refusal.errors });
+    sendJson(res, 406, refusal);
+  }
+
   async function handleGraphQL(server: ApolloServer<GatewayContext>, req: http.IncomingMessage, res: http.ServerResponse, search: string, requestId: string, started: number): Promise<void> {
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'POST') {
       sendJson(res, 405, graphqlError('Use GET or POST.', 'METHOD_NOT_ALLOWED'), { allow: 'GET, POST' });
+      return;
+    }
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const header: HeaderGetter = (name) => headers.get(name);
+    if (!acceptsJson(headers.get('accept'))) {
+      req.resume(); // an unread body would stall a keep-alive connection
+      refuseUnacceptable(req, res, header, requestId, started);
       return;
     }
     let body: unknown;
@@ -194,11 +240,6 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
         body = text;
       }
     }
-    const headers = new HeaderMap();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const header: HeaderGetter = (name) => headers.get(name);
     const result = await server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method, headers, search, body },
       context: async () => createContext(header, requestId),
@@ -232,6 +273,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
     const search = q === -1 ? '' : url.slice(q);
+    const method = req.method ?? 'GET';
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
     if (shuttingDown) res.setHeader('connection', 'close');
@@ -250,6 +292,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       const presented = req.headers['x-subgraph-secret'];
       if (secretMatches(typeof presented === 'string' ? presented : undefined, config.subgraphSecret!)) work = handleGraphQL(subgraph, req, res, search, requestId, started);
       else sendJson(res, 401, graphqlError('The subgraph endpoint is for the router only.', 'UNAUTHENTICATED'));
+    } else if (PROBES.has(pathname) && method !== 'GET' && method !== 'HEAD') {
+      sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
     } else if (pathname === '/healthz') {
       sendJson(res, 200, { status: 'ok' });
     } else if (pathname === '/readyz') {
@@ -266,6 +310,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     });
   });
   server.keepAliveTimeout = 65_000;
+  server.on('clientError', answerClientError);
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => { server.once('listening', resolve); server.once('error', reject); });
   const { port, address } = server.address() as AddressInfo;
@@ -275,7 +320,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     url: `http://${host}:${port}`,
     server,
     async warmUp() {
-      await graphiql?.warm();
+      const problem = await graphiql?.warm();
+      if (problem) logger.warn({ err: problem }, 'GraphiQL is unavailable: its assets cannot be read (run `npm run build`); the page answers 503, the API is unaffected');
     },
     async close(timeoutMs = 10_000) {
       shuttingDown = true;

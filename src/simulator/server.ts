@@ -33,6 +33,8 @@ export interface SimulatorOptions {
   faults?: readonly FaultRule[];
   /** The simulator's clock (signature skew, throttling). @default Date.now */
   now?: () => number;
+  /** How many of the most recent calls the call log keeps. @default 10000 */
+  callLogCapacity?: number;
 }
 
 export interface CallRecord {
@@ -62,16 +64,53 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-/** Every API call received, with how many were in flight at once. */
+export interface CallSummary {
+  /** Calls in `calls`. */
+  count: number;
+  maxInFlight: number;
+  perInstance: Record<string, number>;
+  /** The calls asked for that the log still holds, oldest first. */
+  calls: CallRecord[];
+  /** The `seq` of the latest call received (0 before the first). */
+  seq: number;
+  /** Calls asked for that the log no longer holds (it keeps the most recent `capacity`). */
+  dropped: number;
+}
+
+/**
+ * The API calls received, the most recent `capacity` of them (a ring: memory stays bounded
+ * however long the simulator runs, embedded in `npm start` too), with how many were in flight
+ * at once. `seq` numbers every call and keeps counting past the capacity and across resets, so
+ * a reader asks for the calls since the `seq` it last saw.
+ */
 export class CallLog {
-  records: CallRecord[] = [];
   inFlight = 0;
   maxInFlight = 0;
-  private seq = 0;
+  private ring: CallRecord[] = [];
+  /** Where the next record goes once the ring is full: the oldest record. */
+  private next = 0;
+  private lastSeq = 0;
+  /** `seq` of the last call before the latest reset. */
+  private resetAfter = 0;
+
+  constructor(readonly capacity = 10_000) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`a call log capacity is a whole number of at least 1, got ${capacity}`);
+  }
+
+  /** The `seq` of the latest call received (0 before the first). */
+  get seq(): number {
+    return this.lastSeq;
+  }
+
+  /** The calls held (at most `capacity`, since the latest reset), oldest first. */
+  get records(): CallRecord[] {
+    return this.ring.length < this.capacity ? [...this.ring] : [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
+  }
 
   start(record: Omit<CallRecord, 'seq'>): CallRecord {
-    const full = { ...record, seq: ++this.seq };
-    this.records.push(full);
+    const full = { ...record, seq: ++this.lastSeq };
+    if (this.ring.length < this.capacity) this.ring.push(full);
+    else { this.ring[this.next] = full; this.next = (this.next + 1) % this.capacity; }
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     return full;
@@ -84,15 +123,21 @@ export class CallLog {
   }
 
   reset(): void {
-    this.records = [];
+    this.ring = [];
+    this.next = 0;
+    this.resetAfter = this.lastSeq;
     this.maxInFlight = this.inFlight;
   }
 
-  summary(instanceId?: string): { count: number; maxInFlight: number; perInstance: Record<string, number>; calls: CallRecord[] } {
-    const calls = instanceId === undefined ? this.records : this.records.filter((r) => r.instanceId === instanceId);
+  /** The calls since the latest reset, or after call `since` when that is later; of one instance when given. */
+  summary(instanceId?: string, since = 0): CallSummary {
+    const after = Math.max(since, this.resetAfter);
+    const held = this.records.filter((r) => r.seq > after);
+    const calls = instanceId === undefined ? held : held.filter((r) => r.instanceId === instanceId);
     const perInstance: Record<string, number> = {};
-    for (const r of this.records) if (r.instanceId !== undefined) perInstance[r.instanceId] = (perInstance[r.instanceId] ?? 0) + 1;
-    return { count: calls.length, maxInFlight: this.maxInFlight, perInstance, calls };
+    for (const r of held) if (r.instanceId !== undefined) perInstance[r.instanceId] = (perInstance[r.instanceId] ?? 0) + 1;
+    const oldestHeld = held[0]?.seq ?? this.lastSeq + 1;
+    return { count: calls.length, maxInFlight: this.maxInFlight, perInstance, calls, seq: this.lastSeq, dropped: Math.max(0, oldestHeld - after - 1) };
   }
 }
 
@@ -135,7 +180,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const auth = new Authenticator(options.auth, now);
   const throttle = new Throttle(options.rateLimitPerMinute ?? 60, now);
   const faults = new FaultPlan(options.faults ?? [], createRandom((options.seed ?? 20261101) ^ 0xfa17));
-  const calls = new CallLog();
+  const calls = new CallLog(options.callLogCapacity);
   const t0 = performance.now();
   const sockets = new Set<Socket>();
 
@@ -243,7 +288,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         return store.remove(instanceId, backupId) ? json(200, { deleted: backupId }) : json(404, { error: 'no such backup' });
       }
     }
-    if (section === 'calls' && method === 'GET') return json(200, calls.summary(new URLSearchParams(rawQuery).get('instanceId') ?? undefined));
+    if (section === 'calls' && method === 'GET') {
+      const params = new URLSearchParams(rawQuery);
+      const since = params.get('since') ?? '0';
+      if (!/^\d{1,15}$/.test(since)) return json(400, { error: 'since must be the seq of a call (a whole number)' });
+      return json(200, calls.summary(params.get('instanceId') ?? undefined, Number(since)));
+    }
     if (section === 'calls' && method === 'DELETE') { calls.reset(); return json(200, { reset: true }); }
     if (section === 'faults') {
       if (method === 'GET') return json(200, faults.list());

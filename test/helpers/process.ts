@@ -12,9 +12,9 @@ export interface GatewayProcess {
   output(): string;
 }
 
-/** Spawns the gateway with only PATH and HOME from this environment, plus `env`. */
-export function spawnGateway(env: Record<string, string>): GatewayProcess {
-  const child = spawn(process.execPath, [ENTRY], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Spawns the gateway (`entry`: another build of it) with only PATH and HOME from this environment, plus `env`. */
+export function spawnGateway(env: Record<string, string>, entry = ENTRY): GatewayProcess {
+  const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const waiters = new Set<() => void>();
   child.stdout!.on('data', (chunk: Buffer) => { out += chunk.toString(); waiters.forEach((w) => w()); });

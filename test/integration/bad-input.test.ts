@@ -117,3 +117,125 @@ describe('bad input', () => {
     expect((await stack.gql(PAGE, { id: a, first: 1 })).body.data.backups.totalCount).toBe(1234);
   });
 });
+
+/**
+ * DESIGN.md: any path, method or asset name is a 404 or 405 with a JSON error body; no URL,
+ * header or body ever produces a 500. Each request of the sweep goes to a gateway with GraphiQL
+ * on and to one with it off (and with a subgraph secret, so /subgraph exists there).
+ */
+describe('requests outside the API', () => {
+  const SECRET = 'subgraph-secret-for-the-sweep';
+  const QUERY = json({ query: '{ __typename }' });
+  const ROUTES = ['/graphql', '/subgraph', '/graphiql/app.js', '/graphiql/app.css', '/healthz', '/readyz', '/metrics', '/nowhere'];
+  const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
+  const PROTOTYPE_KEYS = ['toString', '__proto__', 'constructor', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'isPrototypeOf'];
+  const ODD_PATHS = [
+    ...PROTOTYPE_KEYS.map((key) => `/graphiql/${key}`), ...PROTOTYPE_KEYS.map((key) => `/${key}`),
+    '/graphiql', '/graphiql/', '/graphiql/app.js/', '/graphiql/APP.JS', '/graphiql/app.js%00', '/graphiql/../package.json', '/graphiql/%2e%2e/package.json',
+    '/graphql/', '//graphql', '/graphql//', '/GRAPHQL', '/graphql%20', '/graphql;x', '/%2e%2e/', '/%2e%2e/%2e%2e/etc/passwd', '/%', '/%zz', '/', '*',
+    '/graphql?query=%zz', '/graphql?query=%', '/graphql?query=%7B__typename%7D&query=%7B__typename%7D', '/graphql?variables=%zz&query=%7B__typename%7D',
+    '/graphql?extensions=%7B&query=%7B__typename%7D', `/graphql?${'&'.repeat(20_000)}`, '/graphql?query=%7B__typename%7D#fragment', '/healthz?%zz', '/metrics/',
+    `/${'a'.repeat(60_000)}`, `/graphiql/${'a'.repeat(60_000)}`,
+  ];
+  const ODD_ACCEPT = ['text/event-stream', 'text/html', 'application/xml', '*/*', ';;;', ',,,', 'application/json;q=0', 'text/html;q=abc',
+    'application/json; charset=utf-8', 'application/graphql-response+json', 'multipart/mixed', 'x'.repeat(10_000)];
+  const ODD_CONTENT_TYPES = [';;;', 'application/json; charset=utf-16', 'application/json; charset="', 'application/graphql', 'text/plain', '*/*',
+    'multipart/form-data', 'application/x-www-form-urlencoded', 'application/json, text/plain', 'application/graphql-response+json'];
+  const ODD_BODIES: Array<string | Buffer> = ['not json', '\u0000', Buffer.from([0xff, 0xfe, 0x00, 0x81]), '{"query":', '[]', 'true', '1e999999',
+    json({ query: '{ __typename }', variables: '%zz' }), json({ query: '{ __typename }', extensions: [] }), json({ query: ['{ __typename }'] }), json({ __proto__: { query: 1 } })];
+
+  interface Probe { method: string; path: string; headers?: Record<string, string>; body?: string | Buffer }
+  const PROBES: Probe[] = [
+    ...ROUTES.flatMap((path) => METHODS.map((method) => ({ method, path }))),
+    ...ROUTES.flatMap((path) => METHODS.filter((m) => m !== 'GET' && m !== 'HEAD').map((method) => ({ method, path, headers: { 'content-type': 'application/json' }, body: QUERY }))),
+    ...ODD_PATHS.flatMap((path) => [{ method: 'GET', path }, { method: 'HEAD', path }, { method: 'GET', path, headers: { accept: 'text/html' } }]),
+    ...ODD_ACCEPT.flatMap((accept) => [
+      { method: 'POST', path: '/graphql', headers: { accept, 'content-type': 'application/json' }, body: QUERY },
+      { method: 'GET', path: '/graphql?query=%7B__typename%7D', headers: { accept, 'apollo-require-preflight': 'true' } },
+      { method: 'GET', path: '/graphql', headers: { accept } },
+      { method: 'GET', path: '/graphiql/app.js', headers: { accept } },
+    ]),
+    ...ODD_CONTENT_TYPES.flatMap((type) => [
+      { method: 'POST', path: '/graphql', headers: { 'content-type': type }, body: QUERY },
+      { method: 'GET', path: '/graphql?query=%7B__typename%7D', headers: { 'content-type': type, 'apollo-require-preflight': 'true' } },
+      { method: 'POST', path: '/healthz', headers: { 'content-type': type }, body: QUERY },
+    ]),
+    ...ODD_BODIES.flatMap((body) => ['/graphql', '/subgraph', '/graphiql/app.js', '/nowhere'].map((path) => ({ method: 'POST', path, headers: { 'content-type': 'application/json', 'x-subgraph-secret': SECRET }, body }))),
+    { method: 'GET', path: '/graphiql/app.js', headers: { 'accept-encoding': 'br;q=abc, gzip;q=-1, *', 'if-none-match': '*' } },
+    { method: 'GET', path: '/graphql', headers: { accept: 'text/html', 'if-none-match': '"x", W/"y", *' } },
+    { method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json', 'x-request-id': '../\u00ff', 'accept-language': ';;;,q=', 'x-project-id': '\u00ff' }, body: QUERY },
+    { method: 'GET', path: '/subgraph?query=%7B_service%7Bsdl%7D%7D', headers: { 'x-subgraph-secret': SECRET, 'apollo-require-preflight': 'true', accept: 'text/event-stream' } },
+    { method: 'OPTIONS', path: '*' },
+    { method: 'FOO', path: '/graphql' },
+    { method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'content-length': '5' }, body: '5\r\nhello\r\n0\r\n\r\n' },
+    { method: 'GET', path: `/${'a'.repeat(70_000)}` },
+  ];
+
+  const gateways: Array<[string, () => Stack]> = [['with GraphiQL', () => stack], ['without GraphiQL', () => off]];
+  let off: Stack;
+  let logsBefore = 0;
+  beforeAll(async () => {
+    off = await startStack({ env: { GRAPHIQL: 'false', SUBGRAPH_SECRET: SECRET } });
+    logsBefore = stack.logs.length;
+  });
+  afterAll(() => off.close());
+
+  const describeProbe = (p: Probe): string =>
+    `${p.method} ${p.path.length > 60 ? `${p.path.slice(0, 40)}… (${p.path.length} characters)` : p.path}${p.headers ? ` ${JSON.stringify(p.headers).slice(0, 120)}` : ''}${p.body === undefined ? '' : ' with a body'}`;
+  const CASES = gateways.flatMap(([where, gateway]) => PROBES.map((p) => [`${where}: ${describeProbe(p)}`, gateway, p] as const));
+
+  /** Sends a probe, its body framed by a Content-Length (Node sends a DELETE's or OPTIONS' body unframed) unless it sets its own framing. */
+  const send = (url: string, p: Probe) => {
+    const framed = p.body === undefined || p.headers?.['transfer-encoding'] !== undefined ? p.headers : { 'content-length': String(Buffer.byteLength(p.body)), ...p.headers };
+    return rawRequest(url, p.path, { method: p.method, headers: framed, body: p.body });
+  };
+
+  it.each(CASES)('%s: no 5xx, and a JSON body for every refusal', async (_name, gateway, p) => {
+    const res = await send(gateway().gateway.url, p);
+    expect(res.status).toBeGreaterThanOrEqual(200);
+    expect(res.status).toBeLessThan(500);
+    if (res.status === 405) expect(res.headers.allow).toMatch(/^[A-Z]+(, [A-Z]+)*$/);
+    if (p.method === 'HEAD' || res.status === 304) {
+      expect(res.text).toBe('');
+    } else if (res.status >= 400) {
+      expect(res.headers['content-type']).toMatch(/^application\/(graphql-response\+)?json\b/);
+      expect(() => res.json()).not.toThrow();
+      expect(res.text).not.toMatch(/stacktrace|at Object\.|node_modules/);
+    } else {
+      expect(res.headers['content-type']).toMatch(/^(application\/(graphql-response\+)?json|text\/html|text\/javascript|text\/css|text\/plain; version=)/);
+    }
+  });
+
+  const EXPECTED: Array<[string, Probe, { on: number; off: number; allow?: string }]> = [
+    ...PROTOTYPE_KEYS.map((key): [string, Probe, { on: number; off: number }] => [`an asset named ${key}`, { method: 'GET', path: `/graphiql/${key}` }, { on: 404, off: 404 }]),
+    ['an asset that does not exist', { method: 'GET', path: '/graphiql/secret.js' }, { on: 404, off: 404 }],
+    ['an asset, posted to', { method: 'POST', path: '/graphiql/app.js' }, { on: 405, off: 404, allow: 'GET, HEAD' }],
+    ['an asset, HEAD', { method: 'HEAD', path: '/graphiql/app.css' }, { on: 200, off: 404 }],
+    ['a path that is not a route', { method: 'GET', path: '/graphql/' }, { on: 404, off: 404 }],
+    ['a dot-dot path', { method: 'GET', path: '/%2e%2e/' }, { on: 404, off: 404 }],
+    ['PUT /graphql', { method: 'PUT', path: '/graphql' }, { on: 405, off: 405, allow: 'GET, POST' }],
+    ['OPTIONS /graphql (no CORS yet)', { method: 'OPTIONS', path: '/graphql' }, { on: 405, off: 405, allow: 'GET, POST' }],
+    ['DELETE /healthz', { method: 'DELETE', path: '/healthz' }, { on: 405, off: 405, allow: 'GET, HEAD' }],
+    ['POST /readyz', { method: 'POST', path: '/readyz' }, { on: 405, off: 405, allow: 'GET, HEAD' }],
+    ['PATCH /metrics', { method: 'PATCH', path: '/metrics' }, { on: 405, off: 405, allow: 'GET, HEAD' }],
+    ['HEAD /healthz', { method: 'HEAD', path: '/healthz' }, { on: 200, off: 200 }],
+    ['an unknown method', { method: 'FOO', path: '/graphql' }, { on: 400, off: 400 }],
+    ['a 60 KB path', { method: 'GET', path: `/${'a'.repeat(60_000)}` }, { on: 404, off: 404 }],
+    ['a 70 KB path (over the header limit)', { method: 'GET', path: `/${'a'.repeat(70_000)}` }, { on: 431, off: 431 }],
+  ];
+
+  it.each(EXPECTED)('%s', async (_name, p, expected) => {
+    for (const [gateway, status] of [[stack, expected.on], [off, expected.off]] as const) {
+      const res = await send(gateway.gateway.url, p);
+      expect(res.status).toBe(status);
+      if (status === 405) expect(res.headers.allow).toBe(expected.allow);
+      if (status >= 400 && p.method !== 'HEAD') expect(res.json()).toEqual(expect.any(Object));
+    }
+  });
+
+  it('logged nothing at error level, and both gateways still answer queries', async () => {
+    const errors = [...stack.logs.slice(logsBefore), ...off.logs].map((line) => JSON.parse(line)).filter((entry) => entry.level >= 50);
+    expect(errors.map((e) => e.msg)).toEqual([]);
+    for (const gateway of [stack, off]) expect((await gateway.gql('{ __typename }')).body).toEqual({ data: { __typename: 'Query' } });
+  });
+});

@@ -1,5 +1,11 @@
 /** GraphiQL over HTTP (the browser test is test/e2e/): served from the gateway itself, compressed, cacheable. */
+import { once } from 'node:events';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
 import { rawRequest } from '../helpers/http';
+import { ENTRY, spawnGateway } from '../helpers/process';
 import { startStack, type Stack } from '../helpers/stack';
 
 const BROWSER = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
@@ -69,6 +75,48 @@ describe('in production', () => {
     } finally {
       await off.close();
       await on.close();
+    }
+  });
+});
+
+describe('a build without the GraphiQL assets', () => {
+  // A copy of dist/ without dist/graphiql/ (the real one stays for the tests running alongside),
+  // next to the schema and node_modules it loads, as a checkout whose assets were never built.
+  const ROOT = path.join(path.dirname(ENTRY), '..');
+  let copy: string;
+  beforeAll(async () => {
+    copy = await fs.mkdtemp(path.join(os.tmpdir(), 'gateway-without-graphiql-'));
+    const assets = path.join(ROOT, 'dist', 'graphiql');
+    await fs.cp(path.join(ROOT, 'dist'), path.join(copy, 'dist'), { recursive: true, filter: (source) => source !== assets && !source.startsWith(`${assets}${path.sep}`) });
+    await fs.symlink(path.join(ROOT, 'schema'), path.join(copy, 'schema'));
+    await fs.symlink(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'));
+  });
+  afterAll(() => fs.rm(copy, { recursive: true, force: true }));
+
+  it('starts and serves the API; the GraphiQL page is a 503, with one warning at start-up', async () => {
+    const { child, waitFor, output } = spawnGateway({ PORT: '0' }, path.join(copy, 'dist', 'index.js'));
+    let exited = false;
+    child.once('exit', () => { exited = true; });
+    try {
+      const [, url] = await waitFor(/GraphQL at (http:\/\/\S+)\/graphql/);
+      const [, instance] = await waitFor(/instanceId: \\"([0-9a-f]{32}in\d\d)\\"/);
+      await waitFor(/"msg":"GraphiQL is unavailable[^"]*"/);
+      for (let i = 0; i < 2; i++) {
+        const page = await rawRequest(url!, '/graphql', { headers: BROWSER });
+        expect(page.status).toBe(503);
+        expect(page.json()).toEqual({ error: expect.stringMatching(/GraphiQL is not available/) });
+      }
+      const query = await rawRequest(url!, '/graphql', {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: `{ backups(instanceId: "${instance}", first: 1) { totalCount } }` }),
+      });
+      expect(query.json()).toEqual({ data: { backups: { totalCount: 1234 } } });
+      expect((await rawRequest(url!, '/healthz')).json()).toEqual({ status: 'ok' });
+      expect(output().match(/GraphiQL is unavailable/g)).toHaveLength(1);
+      expect(exited).toBe(false);
+    } finally {
+      child.kill('SIGTERM');
+      if (!exited) await once(child, 'exit');
     }
   });
 });

@@ -1,4 +1,5 @@
 /** Throttling per caller: 60 calls a minute by default, then 429 APIGW.0308 with Retry-After. */
+import { Throttle } from '../../src/simulator/throttle';
 import { rawRequest } from '../helpers/http';
 import { listPath, withSimulator } from '../helpers/simulator';
 
@@ -38,5 +39,45 @@ describe('throttling', () => {
     } finally {
       await sim.close();
     }
+  });
+});
+
+describe('Throttle memory', () => {
+  it('remembers at most maxCallers callers (10,000 by default), however many come', () => {
+    let clock = 0;
+    const throttle = new Throttle(60, () => clock);
+    let allowed = 0;
+    for (let i = 0; i < 50_000; i++) {
+      clock += 1; // all within one minute: none of them is idle yet
+      if (throttle.take(`caller-${i}`).ok) allowed += 1;
+    }
+    expect(allowed).toBe(50_000);
+    expect(throttle.size).toBe(10_000);
+  });
+
+  it('forgets a caller with no call in the last minute, and keeps the limits of the others', () => {
+    let clock = 0;
+    const throttle = new Throttle(2, () => clock, 100);
+    for (let i = 0; i < 50; i++) throttle.take(`idle-${i}`);
+    clock = 30_000;
+    throttle.take('busy');
+    throttle.take('busy');
+    expect(throttle.size).toBe(51);
+    clock = 60_001; // the idle callers' calls are over a minute old; busy's are not
+    expect(throttle.take('busy')).toEqual({ ok: false, retryAfterSeconds: 30 });
+    expect(throttle.size).toBe(1);
+  });
+
+  it('forgets the least recently counted caller past maxCallers, window and all (acceptable for a simulator)', () => {
+    let clock = 0;
+    const throttle = new Throttle(2, () => clock, 2);
+    throttle.take('a');
+    throttle.take('a');
+    expect(throttle.take('a').ok).toBe(false);
+    clock += 1;
+    throttle.take('b');
+    throttle.take('c'); // a is the least recently counted: forgotten
+    expect(throttle.size).toBe(2);
+    expect(throttle.take('a')).toEqual({ ok: true });
   });
 });

@@ -1,0 +1,42 @@
+/**
+ * acceptsJson() against what Apollo Server answers for the same Accept header (each row was
+ * checked against Apollo 5's POST /graphql: 200 or 406), so the gateway refuses exactly what
+ * Apollo would refuse, only before executing.
+ */
+import { acceptsJson } from '../src/accept';
+
+const APOLLO_ANSWERS: Array<[string | undefined, boolean]> = [
+  [undefined, true],
+  ['', true],
+  ['*/*', true],
+  ['application/json', true],
+  ['APPLICATION/JSON', true],
+  ['application/json ; q=1', true],
+  ['application/json; charset=utf-8', true],
+  ['application/json;charset=utf-8, */*;q=0.1', true],
+  ['application/graphql-response+json; charset=utf-8', true],
+  ['application/*', true],
+  ['application/*;q=0, application/json', true],
+  ['application/json;q=0.0001', true],
+  ['application/json; q="0.5"', true],
+  ['application/json;callbackSpec=1.0', true],
+  ['application/json;foo', true],
+  ['"a,b"/c, application/json', true],
+  ['text/event-stream, application/json;q=0.9', true],
+  ['text/event-stream', false],
+  ['text/html', false],
+  ['application/xml', false],
+  [';;;', false],
+  [',,,', false],
+  ['application/json;q=0', false],
+  ['application/json;q=x', false],
+  ['text/html;q=abc', false],
+  ['application/json; charset=latin1', false],
+  ['*/*, application/json;q=0, application/graphql-response+json;q=0', false],
+];
+
+describe('acceptsJson()', () => {
+  it.each(APOLLO_ANSWERS)('Accept: %j → %s, as Apollo answers', (accept, expected) => {
+    expect(acceptsJson(accept)).toBe(expected);
+  });
+});
