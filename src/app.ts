@@ -52,7 +52,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const metrics = createMetrics();
   const readiness = createReadiness({
     probe: (ms) => client.probe?.(ms) ?? Promise.resolve(true),
-    store: () => store.status(),
+    store: () => (store instanceof RedisStore ? store.probe() : store.status()),
     windowMs: options.readinessWindowMs,
   });
   const store: SharedStore = config.redisUrl ? new RedisStore(config.redisUrl, logger) : new MemoryStore();

@@ -2,6 +2,13 @@
  * The Redis SharedStore: cache and budgets shared by every replica. When Redis cannot be
  * reached, each operation falls back to this replica's MemoryStore at once (commands time out
  * fast and are not queued), so requests never fail for Redis; the change is logged once each way.
+ *
+ * Health follows the last answer from Redis, not the connection's events: a command that times
+ * out on a live connection (a slow Redis) makes the store unhealthy, and ioredis then emits no
+ * 'ready' to say it is well again. So while unhealthy, one command at a time tries Redis again
+ * once `retryAfterMs` has passed since the last failure (the others use memory meanwhile, so a
+ * hung Redis costs at most one slow command per back-off), and `probe()` asks with a PING.
+ * Any success makes the store shared again.
  */
 import { randomBytes, createHash } from 'node:crypto';
 
@@ -26,16 +33,36 @@ return {0, tonumber(oldest[2])}
 
 type RedisWithBudget = Redis & { takeBudget(key: string, now: number, windowMs: number, limit: number, member: string): Promise<[number, number]> };
 
+export interface RedisStoreOptions {
+  /** Put before every key, so that deployments can share one Redis. @default 'rbg:' */
+  prefix?: string;
+  /** How long one command may take before this replica serves from memory. @default 250 ms */
+  commandTimeoutMs?: number;
+  /** While unhealthy: how long after a failure the next command tries Redis again. @default 1000 ms */
+  retryAfterMs?: number;
+  /** The clock of that back-off (not of the cache or the budget: those take `now` per call). @default Date.now */
+  clock?: () => number;
+}
+
 export class RedisStore implements SharedStore {
   private readonly redis: RedisWithBudget;
   private readonly fallback = new MemoryStore();
+  private readonly prefix: string;
+  private readonly retryAfterMs: number;
+  private readonly clock: () => number;
   private healthy = false;
+  /** While unhealthy: no command tries Redis before this time, nor while another one is trying. */
+  private retryAt = Number.NEGATIVE_INFINITY;
+  private retrying = false;
 
-  constructor(url: string, private readonly logger: Logger, private readonly prefix = 'rbg:') {
+  constructor(url: string, private readonly logger: Logger, { prefix = 'rbg:', commandTimeoutMs = 250, retryAfterMs = 1000, clock = Date.now }: RedisStoreOptions = {}) {
+    this.prefix = prefix;
+    this.retryAfterMs = retryAfterMs;
+    this.clock = clock;
     const redis = new Redis(url, {
       enableOfflineQueue: false, // a command while disconnected fails now, and we use memory
       maxRetriesPerRequest: 0,
-      commandTimeout: 250,
+      commandTimeout: commandTimeoutMs,
       connectTimeout: 1000,
       retryStrategy: (times) => Math.min(200 * times, 2000), // keep reconnecting
       lazyConnect: false,
@@ -83,6 +110,17 @@ export class RedisStore implements SharedStore {
     return { backend: 'redis', healthy: this.healthy };
   }
 
+  /** Asks Redis now (a PING, within the command timeout) and keeps its answer as the store's health. */
+  async probe(): Promise<{ backend: 'redis'; healthy: boolean }> {
+    try {
+      await this.redis.ping();
+      this.setHealthy(true);
+    } catch (error) {
+      this.setHealthy(false, error);
+    }
+    return this.status();
+  }
+
   async close(): Promise<void> {
     this.redis.disconnect();
     await this.fallback.close();
@@ -93,16 +131,23 @@ export class RedisStore implements SharedStore {
   }
 
   private async attempt<T>(viaRedis: () => Promise<T>, viaMemory: () => Promise<T>): Promise<T> {
-    if (!this.healthy) return viaMemory();
+    const retry = !this.healthy;
+    if (retry && (this.retrying || this.clock() < this.retryAt)) return viaMemory();
+    if (retry) this.retrying = true;
     try {
-      return await viaRedis();
+      const result = await viaRedis();
+      this.setHealthy(true);
+      return result;
     } catch (error) {
       this.setHealthy(false, error);
       return viaMemory();
+    } finally {
+      if (retry) this.retrying = false;
     }
   }
 
   private setHealthy(healthy: boolean, error?: unknown): void {
+    if (!healthy) this.retryAt = this.clock() + this.retryAfterMs;
     if (healthy === this.healthy) return;
     this.healthy = healthy;
     if (healthy) this.logger.info('redis reachable: cache and budget shared across replicas');
