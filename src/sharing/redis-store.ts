@@ -87,10 +87,14 @@ export class RedisStore implements SharedStore {
   }
 
   async getPage(key: string): Promise<CachedPage | undefined> {
-    return this.attempt(async () => {
-      const text = await this.redis.get(this.pageKey(key));
+    const text = await this.attempt(() => this.redis.get(this.pageKey(key)), async () => undefined);
+    if (text === undefined) return this.fallback.getPage(key);
+    // Parsed outside attempt(): a page that does not parse is a miss, not a sign Redis is down.
+    try {
       return text === null ? undefined : (JSON.parse(text) as CachedPage);
-    }, () => this.fallback.getPage(key));
+    } catch {
+      return undefined;
+    }
   }
 
   async setPage(key: string, page: CachedPage, keepMs: number): Promise<void> {

@@ -51,6 +51,16 @@ describe('RedisStore pages', () => {
     expect(ttl).toBeLessThanOrEqual(5000);
   });
 
+  it('treats a page it cannot read as a miss, and Redis as healthy still', async () => {
+    const store = await replica();
+    await store.setPage('k', page('k'), 5000);
+    const [key] = await raw.keys('rbg:page:*');
+    await raw.set(key!, '{"body": not json');
+    const other = await replica(); // no local copy: what it reads comes from Redis
+    expect(await other.getPage('k')).toBeUndefined();
+    expect(other.status()).toEqual({ backend: 'redis', healthy: true });
+  });
+
   it('keeps each prefix to itself', async () => {
     const [a, b] = [await replica({ prefix: 'a:' }), await replica({ prefix: 'b:' })];
     await a.setPage('k', page('a'), 5000);
