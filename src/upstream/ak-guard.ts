@@ -109,7 +109,7 @@ export class AkGuard {
         state.waiting.delete(wake);
         resolve();
       };
-      const timer = Number.isFinite(ms) ? setTimeout(wake, ms) : undefined; // no deadline: an attempt in flight ends within its timeout
+      const timer = Number.isFinite(ms) ? setTimeout(wake, Math.min(ms, 2 ** 31 - 1)) : undefined; // no deadline: an attempt in flight ends within its timeout
       state.waiting.add(wake);
     });
   }
