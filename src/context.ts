@@ -15,8 +15,11 @@ export interface GatewayContext {
   backups: BackupService;
   /** The request's id (`X-Request-Id`, taken from the caller or made here), for logs. */
   requestId: string;
-  /** Upstream calls this request made (attempts, retries included; not cache hits). */
-  upstreamCalls: { count: number };
+  /**
+   * Upstream calls for this request (attempts, retries included; not cache hits): `count` made
+   * for it, `shared` made for another request whose identical call it waited on (coalesced).
+   */
+  upstreamCalls: { count: number; shared: number };
 }
 
 /** Reads a request header by lower-case name. */
@@ -60,11 +63,12 @@ export function createContextFactory(deps: ContextDeps): (header: HeaderGetter, 
   return (header, requestId) => {
     const token = callerToken(header);
     const language = upstreamLanguage(header('accept-language'));
-    const upstreamCalls = { count: 0 };
+    const upstreamCalls = { count: 0, shared: 0 };
     const deadline = Date.now() + deps.config.limits.operationDeadlineMs;
     // Each attempt this request makes: counted for its log line, logged at debug with both request ids.
     const onAttempt = (attempt: AttemptInfo): void => {
-      upstreamCalls.count += 1;
+      if (attempt.shared) upstreamCalls.shared += 1;
+      else upstreamCalls.count += 1;
       deps.logger.debug({ requestId, upstream: attempt }, 'upstream call');
     };
     // A caller's token wins; else the service AK/SK signs; else only a loopback upstream is

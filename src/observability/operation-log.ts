@@ -1,6 +1,6 @@
 /**
  * One log line and one metrics sample per GraphQL operation: name, duration, upstream calls
- * made for it, error codes, outcome. Variables, headers and results are never logged.
+ * made for it and those it shared with another request, error codes, outcome. Variables, headers and results are never logged.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
@@ -33,6 +33,7 @@ export function createOperationRecorder(logger: Logger, metrics: Metrics): Opera
       operation: name ?? null,
       durationMs: Math.round(seconds * 10_000) / 10,
       upstreamCalls: context?.upstreamCalls.count ?? 0,
+      upstreamShared: context?.upstreamCalls.shared ?? 0,
       errorCodes: [...new Set(errors.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))],
       outcome,
     }, 'graphql operation');

@@ -1,23 +1,50 @@
-/** The in-memory SharedStore: one replica's cache (bounded LRU) and sliding-window budgets. */
+/** The in-memory SharedStore: one replica's cache (bounded LRU) and sliding-window budgets (bounded too). */
 import { LRUCache } from 'lru-cache';
 
 import { BUDGET_WINDOW_MS, type BudgetAnswer, type CachedPage, type SharedStore } from './store';
 
+export interface MemoryStoreOptions {
+  /**
+   * Identities whose budget window is remembered at once. An identity is forgotten only once its
+   * window is empty (no call in the last minute); while every one is that recent, a new identity
+   * is refused (retry when the least recent one falls idle) rather than pushing out another's
+   * window, which would hand that identity a fresh budget. @default 10_000
+   */
+  maxIdentities?: number;
+  /** The clock of page expiry (ms, any origin). @default performance.now */
+  now?: () => number;
+}
+
 export class MemoryStore implements SharedStore {
   private readonly pages: LRUCache<string, CachedPage>;
-  /** Per identity, the times of the calls in the last window, oldest first. */
+  /**
+   * Per identity, the times of its admitted calls in the last window, oldest first. The map's
+   * own order is that of each identity's latest admitted call (re-inserted on each), so the
+   * identities that fall idle first are at its front: forgetting them costs O(1) amortised,
+   * never a scan of the map.
+   */
   private readonly windows = new Map<string, number[]>();
+  private readonly maxIdentities: number;
 
   /**
    * @param maxBytes a rough bound on the memory cached pages take (about 1 KB a row); expired
    *   pages are dropped on time rather than when pushed out, so an idle cache holds nothing.
    */
-  constructor(maxBytes = 32 * 1024 * 1024) {
+  constructor(maxBytes = 32 * 1024 * 1024, { maxIdentities = 10_000, now }: MemoryStoreOptions = {}) {
+    if (!Number.isInteger(maxIdentities) || maxIdentities < 1) throw new RangeError(`maxIdentities must be a whole number >= 1, got ${maxIdentities}`);
+    this.maxIdentities = maxIdentities;
     this.pages = new LRUCache({
       maxSize: maxBytes,
       sizeCalculation: (page) => 1024 * (1 + page.body.backups.length),
       ttlAutopurge: true,
+      // An injected clock is read on every check (lru-cache otherwise reuses a reading for 1 ms of real time).
+      ...(now ? { perf: { now }, ttlResolution: 0 } : {}),
     });
+  }
+
+  /** Identities whose budget window is remembered now (bounded by `maxIdentities`). */
+  get identityCount(): number {
+    return this.windows.size;
   }
 
   async getPage(key: string): Promise<CachedPage | undefined> {
@@ -29,15 +56,19 @@ export class MemoryStore implements SharedStore {
   }
 
   async takeBudget(identity: string, perMinute: number, now: number): Promise<BudgetAnswer> {
-    const window = this.windows.get(identity) ?? [];
-    while (window.length > 0 && window[0]! <= now - BUDGET_WINDOW_MS) window.shift();
-    if (window.length >= perMinute) {
-      this.windows.set(identity, window);
-      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((window[0]! + BUDGET_WINDOW_MS - now) / 1000)) };
+    const windowStart = now - BUDGET_WINDOW_MS;
+    this.forgetIdle(windowStart);
+    let window = this.windows.get(identity);
+    if (window) {
+      while (window.length > 0 && window[0]! <= windowStart) window.shift();
+      if (window.length >= perMinute) return { ok: false, retryAfterSeconds: secondsUntil(window[0]! + BUDGET_WINDOW_MS, now) };
+      this.windows.delete(identity); // re-inserted below, at the back: the most recent
+    } else {
+      if (this.windows.size >= this.maxIdentities) return { ok: false, retryAfterSeconds: secondsUntil(this.leastRecentCall() + BUDGET_WINDOW_MS, now) };
+      window = [];
     }
     window.push(now);
     this.windows.set(identity, window);
-    if (this.windows.size > 10_000) this.forgetIdle(now);
     return { ok: true, remaining: perMinute - window.length };
   }
 
@@ -47,9 +78,23 @@ export class MemoryStore implements SharedStore {
 
   async close(): Promise<void> {
     this.pages.clear();
+    this.windows.clear();
   }
 
-  private forgetIdle(now: number): void {
-    for (const [identity, window] of this.windows) if ((window.at(-1) ?? 0) <= now - BUDGET_WINDOW_MS) this.windows.delete(identity);
+  /** Drops identities with no call after `windowStart`, from the front, stopping at the first that has one. */
+  private forgetIdle(windowStart: number): void {
+    for (const [identity, window] of this.windows) {
+      if ((window.at(-1) ?? Number.NEGATIVE_INFINITY) > windowStart) return;
+      this.windows.delete(identity);
+    }
   }
+
+  private leastRecentCall(): number {
+    for (const window of this.windows.values()) return window.at(-1) ?? 0;
+    return 0;
+  }
+}
+
+function secondsUntil(at: number, now: number): number {
+  return Math.max(1, Math.ceil((at - now) / 1000));
 }

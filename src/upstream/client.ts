@@ -12,7 +12,8 @@ import { createHash } from 'node:crypto';
 
 import { Pool, errors as undiciErrors } from 'undici';
 
-import { CredentialsPausedError, UpstreamBadResponseError, UpstreamError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError } from './errors';
+import { AkGuard, type KeyVerdict } from './ak-guard';
+import { UpstreamBadResponseError, UpstreamError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError } from './errors';
 import { signRequest } from './signer';
 import { listBackupsParts, toPathAndQuery, type ListBackupsParams } from './url';
 import { parseErrorBody, parseListBackupsResponse, type ListBackupsResponseDTO } from './wire';
@@ -31,8 +32,12 @@ export interface CallOptions {
   beforeAttempt?: () => Promise<void>;
   /** Told about each attempt of this call (per-request logs), besides the client's own `onAttempt`. */
   onAttempt?: (attempt: AttemptInfo) => void;
-  /** Epoch ms after which no attempt starts or goes on (the operation's deadline). */
-  deadline?: number;
+  /**
+   * Epoch ms after which no attempt starts or goes on (the operation's deadline). A function is
+   * read afresh whenever the client checks it, so the deadline may move while the call runs: a
+   * call shared by several requests lasts as long as the latest of them waits (shared-upstream.ts).
+   */
+  deadline?: number | (() => number | undefined);
 }
 
 /** Who a call counts against upstream: a hash of the caller's token, the service AK, or one anonymous identity. */
@@ -74,7 +79,8 @@ export interface UpstreamClientOptions {
   onAttempt?: (attempt: AttemptInfo) => void;
   /**
    * After this many 401s in a row for the service AK, stop using it for `akPauseMs`: the cloud
-   * locks an AK for five minutes after five failures, for every caller. @default 3
+   * locks an AK for five minutes after five failures, for every caller. Calls in flight count
+   * too: the cloud never sees more refusals than this before the pause (ak-guard.ts). @default 3
    */
   akFailuresBeforePause?: number;
   /** @default 5 minutes */
@@ -89,6 +95,11 @@ export interface AttemptInfo {
   ms: number;
   /** HTTP status, when the upstream answered. */
   status?: number;
+  /**
+   * Set by the shared upstream for a request that waited on a call another request started
+   * (coalesced): the attempt was not made for it alone.
+   */
+  shared?: boolean;
   errorCode?: string;
   requestId?: string;
   /** The error's class name, when the attempt failed. */
@@ -121,12 +132,22 @@ function retryAfterSeconds(header: unknown): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
+/**
+ * What an answer says about the signing key. A 4xx other than 401 judged the request itself, so
+ * the signature was accepted; a 5xx, a 429 or no answer may come before authentication.
+ */
+function keyVerdict(error: unknown): KeyVerdict {
+  if (!(error instanceof UpstreamHttpError)) return error instanceof UpstreamBadResponseError ? 'accepted' : 'unknown';
+  if (error.status === 401) return 'refused';
+  return error.status >= 400 && error.status < 500 && error.status !== 429 ? 'accepted' : 'unknown';
+}
+
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   const {
     endpoint, timeoutMs, retries, maxRetryAfterMs = 5000, backoffBaseMs = 100, random = Math.random, sleep = defaultSleep, now = () => new Date(),
     onAttempt, akFailuresBeforePause = 3, akPauseMs = 5 * 60_000,
   } = options;
-  const akRefusals = new Map<string, { count: number; pausedUntil: number }>();
+  const akGuard = new AkGuard({ failuresBeforePause: akFailuresBeforePause, pauseMs: akPauseMs });
   const base = new URL(endpoint);
   // An endpoint may carry a path prefix (a proxy in front of RDS); it is part of what is signed.
   const prefixSegments = base.pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
@@ -135,9 +156,17 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const pool = new Pool(base.origin, { connections: 256, keepAliveTimeout: 30_000, maxResponseSize: MAX_RESPONSE_BYTES });
   const pathPrefix = base.pathname.replace(/\/+$/, '');
 
-  async function once(path: string, headers: Record<string, string>, attemptTimeoutMs: number): Promise<ListBackupsResult> {
+  /** One HTTP exchange, aborted once `timeLeft()` is not positive (read again when it was due, as it may have moved). */
+  async function once(path: string, headers: Record<string, string>, timeLeft: () => number): Promise<ListBackupsResult> {
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), attemptTimeoutMs);
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      const left = timeLeft();
+      if (left <= 0) abort.abort();
+      else timer = setTimeout(arm, left);
+    };
+    arm();
     let status: number;
     let responseHeaders: Record<string, string | string[] | undefined>;
     let text: string;
@@ -147,7 +176,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       responseHeaders = response.headers;
       text = await response.body.text();
     } catch (error) {
-      if (abort.signal.aborted) throw new UpstreamTimeoutError(attemptTimeoutMs);
+      if (abort.signal.aborted) throw new UpstreamTimeoutError(Date.now() - started);
       if (error instanceof undiciErrors.ResponseExceededMaxSizeError) throw new UpstreamBadResponseError(`the body is larger than ${MAX_RESPONSE_BYTES} bytes`);
       throw new UpstreamNetworkError(networkCode(error));
     } finally {
@@ -165,11 +194,6 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
   return {
     async listBackups(params, { auth, language, beforeAttempt, onAttempt: onThisAttempt, deadline }) {
-      if (auth.kind === 'aksk') {
-        const refusals = akRefusals.get(auth.ak);
-        const wait = (refusals?.pausedUntil ?? 0) - Date.now();
-        if (wait > 0) throw new CredentialsPausedError(Math.ceil(wait / 1000));
-      }
       const parts = listBackupsParts(params);
       const path = toPathAndQuery(parts);
       const headers: Record<string, string> = { 'Content-Type': 'application/json' };
@@ -185,28 +209,34 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         const signed = signRequest({ method: 'GET', pathSegments: [...prefixSegments, ...parts.pathSegments], query: parts.query, headers: { ...headers, host: base.host } }, auth, now());
         return { ...headers, ...signed };
       };
-      const timeLeft = (): number => (deadline === undefined ? timeoutMs : Math.min(timeoutMs, deadline - Date.now()));
+      const currentDeadline = typeof deadline === 'function' ? deadline : () => deadline;
+      const deadlineLeft = (): number => {
+        const at = currentDeadline();
+        return at === undefined ? Number.POSITIVE_INFINITY : at - Date.now();
+      };
       for (let attempt = 0; ; attempt++) {
-        if (timeLeft() <= 0) throw new UpstreamTimeoutError(0); // the operation's deadline has passed
-        await beforeAttempt?.();
+        if (deadlineLeft() <= 0) throw new UpstreamTimeoutError(0); // the operation's deadline has passed
+        // The service AK waits for a slot: see ak-guard.ts. Its release says what the answer told of the key.
+        const release = auth.kind === 'aksk' ? await akGuard.admit(auth.ak, deadlineLeft) : undefined;
+        try {
+          await beforeAttempt?.();
+        } catch (error) {
+          release?.('unknown');
+          throw error;
+        }
         const started = performance.now();
+        const attemptEnds = Date.now() + timeoutMs;
+        const timeLeft = (): number => Math.min(attemptEnds - Date.now(), deadlineLeft());
         const report = (info: Partial<AttemptInfo>): void => {
           const full = { instanceId: params.instanceId, offset: params.offset, limit: params.limit, attempt, ms: performance.now() - started, ...info };
           onAttempt?.(full);
           onThisAttempt?.(full);
         };
+        let result: ListBackupsResult;
         try {
-          const result = await once(path, attemptHeaders(), timeLeft());
-          report({ status: 200, requestId: result.requestId });
-          if (auth.kind === 'aksk') akRefusals.delete(auth.ak);
-          return result;
+          result = await once(path, attemptHeaders(), timeLeft);
         } catch (error) {
-          if (auth.kind === 'aksk' && error instanceof UpstreamHttpError && error.status === 401) {
-            const refusals = akRefusals.get(auth.ak) ?? { count: 0, pausedUntil: 0 };
-            refusals.count += 1;
-            if (refusals.count >= akFailuresBeforePause) refusals.pausedUntil = Date.now() + akPauseMs;
-            akRefusals.set(auth.ak, refusals);
-          }
+          release?.(keyVerdict(error));
           if (error instanceof UpstreamHttpError) report({ status: error.status, errorCode: error.errorCode, requestId: error.requestId, error: error.name });
           else report({ error: error instanceof Error ? error.name : 'unknown', requestId: error instanceof UpstreamError ? error.requestId : undefined });
           if (!(error instanceof UpstreamError) || !isRetryable(error) || attempt >= retries) throw error;
@@ -215,9 +245,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
             if (error.retryAfterSeconds * 1000 > maxRetryAfterMs) throw error; // the caller learns retryAfterSeconds instead of hanging
             wait = Math.max(wait, error.retryAfterSeconds * 1000);
           }
-          if (deadline !== undefined && Date.now() + wait >= deadline) throw error; // no time left for another attempt
+          if (wait >= deadlineLeft()) throw error; // no time left for another attempt
           await sleep(wait);
+          continue;
         }
+        release?.('accepted');
+        report({ status: 200, requestId: result.requestId });
+        return result;
       }
     },
     async probe(probeTimeoutMs) {

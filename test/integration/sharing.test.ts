@@ -12,6 +12,15 @@ import { startStack, type Stack } from '../helpers/stack';
 
 const PAGE = 'query($id: ID!) { backups(instanceId: $id, first: 20) { totalCount nodes { id } } }';
 const codes = (body: any): string[] => (body.errors ?? []).map((e: any) => e.extensions.code);
+const logLines = (stack: Stack, msg: string): any[] => stack.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === msg);
+
+/** Resolves once the gateway has logged `msg` (checked as lines arrive; a generous bound only for a hang). */
+async function logLine(stack: Stack, msg: string): Promise<void> {
+  for (const giveUp = Date.now() + 10_000; logLines(stack, msg).length === 0;) {
+    if (Date.now() > giveUp) throw new Error(`no log line '${msg}'`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
 
 describe('one gateway', () => {
   let clock = Date.UTC(2026, 10, 26, 12, 0, 0);
@@ -55,6 +64,16 @@ describe('one gateway', () => {
     expect(log.count).toBeLessThanOrEqual(60);
     expect(log.count).toBeLessThanOrEqual(13); // one refresh per TTL: 60 s / 5 s, plus the first
     expect(log.calls.filter((c: any) => c.status === 429)).toEqual([]);
+  });
+
+  it('says in each operation\'s log line whether its upstream call was its own or shared with another request', async () => {
+    await stack.setFaults([{ kind: 'latency', latencyMs: 200 }]);
+    stack.logs.length = 0;
+    const answers = await Promise.all(Array.from({ length: 5 }, () => stack.gql(PAGE, { id: instance }, alice)));
+    expect(answers.map((a) => a.body.data.backups.totalCount)).toEqual(Array(5).fill(240));
+    expect((await stack.calls()).count).toBe(1);
+    const counted = logLines(stack, 'graphql operation').map((l) => [l.upstreamCalls, l.upstreamShared]).sort();
+    expect(counted).toEqual([[0, 1], [0, 1], [0, 1], [0, 1], [1, 0]]);
   });
 
   it('never shares cached pages between identities', async () => {
@@ -101,7 +120,7 @@ describe('one gateway', () => {
     clock += 7000; // past the 5 s TTL, within the 5 s of staleness
     const stale = await stack.gql(PAGE, { id: instance }, alice);
     expect(stale.body.data.backups.totalCount).toBe(240);
-    await new Promise((r) => setTimeout(r, 100)); // the background refresh lands
+    await logLine(stack, 'background refresh stored');
     const fresh = await stack.gql(PAGE, { id: instance }, alice);
     expect(fresh.body.data.backups.totalCount).toBe(241);
     expect((await stack.calls()).count).toBe(2);

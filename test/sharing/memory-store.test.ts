@@ -12,13 +12,62 @@ describe('MemoryStore.takeBudget()', () => {
   });
 });
 
+describe('MemoryStore budget memory', () => {
+  const t0 = 1_000_000;
+
+  it('remembers at most maxIdentities windows after 100k identities, and never hands a remembered one a fresh budget', async () => {
+    const store = new MemoryStore(undefined, { maxIdentities: 1000 });
+    expect(await store.takeBudget('steady', 2, t0)).toEqual({ ok: true, remaining: 1 });
+    expect(await store.takeBudget('steady', 2, t0)).toEqual({ ok: true, remaining: 0 });
+    const answers = [];
+    for (let i = 0; i < 100_000; i++) answers.push(await store.takeBudget(`random-token-${i}`, 2, t0 + 1000));
+    expect(store.identityCount).toBe(1000);
+    expect(answers.filter((a) => a.ok)).toHaveLength(999);
+    // A new identity waits until the least recent one ('steady', at t0) falls idle, 59 s from now.
+    expect(answers.at(-1)).toEqual({ ok: false, retryAfterSeconds: 59 });
+    // 'steady' was not pushed out: its window is still full.
+    expect(await store.takeBudget('steady', 2, t0 + 1000)).toEqual({ ok: false, retryAfterSeconds: 59 });
+    // A minute later every window is empty; the idle identities are forgotten as new ones come.
+    expect(await store.takeBudget('newcomer', 2, t0 + 61_001)).toEqual({ ok: true, remaining: 1 });
+    expect(store.identityCount).toBe(1);
+  });
+
+  it('forgets identities idle for a minute as time goes on, so 100k identities over ten minutes stay near one minute\'s worth', async () => {
+    const store = new MemoryStore(undefined, { maxIdentities: 1_000_000 });
+    let most = 0;
+    let refused = 0;
+    for (let i = 0; i < 100_000; i++) {
+      if (!(await store.takeBudget(`token-${i}`, 60, t0 + i * 6)).ok) refused += 1; // one every 6 ms: 10,000 a minute
+      most = Math.max(most, store.identityCount);
+    }
+    expect(refused).toBe(0);
+    expect(most).toBeLessThanOrEqual(10_001);
+  });
+
+  it('does not walk the remembered identities on every call, however many there are', async () => {
+    const store = new MemoryStore(undefined, { maxIdentities: 20_000 });
+    for (let i = 0; i < 10_100; i++) await store.takeBudget(`token-${i}`, 60, t0 + i);
+    // Count the steps taken over Map iterators (the only way to walk the map) during 200 more calls.
+    const mapIterator = Object.getPrototypeOf(new Map().entries()) as { next: () => unknown };
+    const steps = jest.spyOn(mapIterator, 'next');
+    try {
+      for (let i = 0; i < 200; i++) await store.takeBudget(`token-${i % 50}`, 60, t0 + 20_000 + i);
+      expect(steps.mock.calls.length).toBeLessThanOrEqual(200 * 2);
+    } finally {
+      steps.mockRestore();
+    }
+  });
+});
+
 describe('MemoryStore pages', () => {
   it('keeps a page for its time, then forgets it', async () => {
-    const store = new MemoryStore();
+    let clock = 5_000;
+    const store = new MemoryStore(undefined, { now: () => clock });
     const page = { body: { backups: [], total_count: 0 }, fetchedAt: 1 };
     await store.setPage('k', page, 50);
+    clock += 50;
     expect(await store.getPage('k')).toEqual(page);
-    await new Promise((r) => setTimeout(r, 80));
+    clock += 1;
     expect(await store.getPage('k')).toBeUndefined();
   });
 });

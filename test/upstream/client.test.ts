@@ -83,6 +83,19 @@ describe('upstream client transport', () => {
     });
   });
 
+  it('reads a deadline given as a function afresh, so an attempt goes on when the deadline moves later', async () => {
+    let deadline = Date.now() + 500;
+    // The deadline moves once the attempt is on the wire (armed for 500 ms); the answer comes later than that.
+    await withUpstream((_req, res) => { deadline = Date.now() + 60_000; setTimeout(() => answer(200, { backups: [ROW], total_count: 1 })(_req, res), 800); }, async (url) => {
+      const client = createUpstreamClient({ endpoint: url, timeoutMs: 10_000, retries: 0 });
+      try {
+        await expect(client.listBackups(PARAMS, { ...NONE, deadline: () => deadline })).resolves.toMatchObject({ body: { total_count: 1 } });
+      } finally {
+        client.close();
+      }
+    });
+  });
+
   it('gives up on a body that stops half-way (the timeout covers the body too)', async () => {
     await withUpstream((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.write('{"backups": ['); }, async (url) => {
       const client = createUpstreamClient({ endpoint: url, timeoutMs: 150, retries: 0 });
