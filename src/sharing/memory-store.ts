@@ -5,10 +5,12 @@ import { BUDGET_WINDOW_MS, type BudgetAnswer, type CachedPage, type SharedStore 
 
 export interface MemoryStoreOptions {
   /**
-   * Identities whose budget window is remembered at once. An identity is forgotten only once its
-   * window is empty (no call in the last minute); while every one is that recent, a new identity
-   * is refused (retry when the least recent one falls idle) rather than pushing out another's
-   * window, which would hand that identity a fresh budget. @default 10_000
+   * Identities whose budget window is remembered at once. Idle ones (no call in the last minute)
+   * are forgotten first; when all are recent, a new identity pushes out the least recently
+   * active one, which then starts afresh. That is the lesser harm: refusing newcomers instead
+   * would let anyone with random tokens lock every new caller out of the gateway, while a
+   * forgotten window lets one identity spend at most one extra minute's budget, and the cloud
+   * throttles that user alone (RATE_LIMITED). @default 10_000
    */
   maxIdentities?: number;
   /** The clock of page expiry (ms, any origin). @default performance.now */
@@ -64,7 +66,7 @@ export class MemoryStore implements SharedStore {
       if (window.length >= perMinute) return { ok: false, retryAfterSeconds: secondsUntil(window[0]! + BUDGET_WINDOW_MS, now) };
       this.windows.delete(identity); // re-inserted below, at the back: the most recent
     } else {
-      if (this.windows.size >= this.maxIdentities) return { ok: false, retryAfterSeconds: secondsUntil(this.leastRecentCall() + BUDGET_WINDOW_MS, now) };
+      if (this.windows.size >= this.maxIdentities) this.forgetLeastRecent();
       window = [];
     }
     window.push(now);
@@ -89,9 +91,11 @@ export class MemoryStore implements SharedStore {
     }
   }
 
-  private leastRecentCall(): number {
-    for (const window of this.windows.values()) return window.at(-1) ?? 0;
-    return 0;
+  private forgetLeastRecent(): void {
+    for (const identity of this.windows.keys()) {
+      this.windows.delete(identity);
+      return;
+    }
   }
 }
 
