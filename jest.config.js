@@ -6,6 +6,9 @@
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 
 module.exports = {
+  // Global only: jest reads testTimeout from the top level, not from a project. The browser
+  // test sets its own, longer timeouts.
+  testTimeout: 30000,
   projects: [
     {
       displayName: 'unit',
@@ -14,7 +17,6 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '\\.e2e\\.test\\.ts$'],
       transform,
-      testTimeout: 30000,
     },
     {
       displayName: 'e2e',
@@ -22,7 +24,6 @@ module.exports = {
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e.test.ts'],
       transform,
-      testTimeout: 90000,
     },
   ],
 };
