@@ -205,10 +205,19 @@ export class BackupService {
   }
 
   /**
-   * The batch behind `backup()`. Per instance, n ids cost at most n calls (one `backup_id`
-   * lookup each) or a read of the whole list (ceil(total/100) calls), whichever is fewer; rows
-   * this request already fetched cost nothing. When the total is not known yet and n > 2, the
-   * head of the list is read first: it tells the total and often holds the ids (newest first).
+   * The batch behind `backup()`. Per instance and operation, n ids cost at most n calls: one
+   * `backup_id` lookup each, or fewer. No call is made on speculation: the batch first waits for
+   * this operation's reads of the instance already in flight and takes the ids they hold; then,
+   * only when the operation knows the total (it read a page of the instance's unfiltered list),
+   * it reads the rest of the list instead when that is fewer calls than the ids still missing.
+   * So the cost is at most min(n, the chunks of the list not read yet); rows this operation
+   * already fetched cost nothing.
+   *
+   * Why not min(n, ceil(total/100) + 1), with a head call when the total is unknown: no strategy
+   * keeps that bound. On an empty instance it allows one call for two ids, so the first call
+   * would have to be an unfiltered page; on a long list whose ids lie outside that page, the ids
+   * then need n more calls: n + 1. A head call "when n > 2" made three lookups past row 100 cost
+   * four. Pricing each lookup at one call (limits/upstream-calls.ts) relies on this bound.
    */
   private async loadByIds(keys: readonly string[]): Promise<Array<Backup | null | Error>> {
     const byInstance = new Map<string, string[]>();
@@ -242,8 +251,10 @@ export class BackupService {
     };
     let missing = collect();
     if (missing.length === 0) return found;
-    if (list.total === undefined && missing.length > 2) {
-      await list.head();
+    // Reads of this instance already in flight are paid for: wait for them before calling.
+    const underway = [...this.lists.values()].filter((l) => l.instanceId === instanceId).map((l) => l.underway());
+    if (underway.some((u) => u !== undefined)) {
+      await Promise.all(underway);
       missing = collect();
       if (missing.length === 0) return found;
     }
