@@ -26,6 +26,8 @@ interface PendingChunk {
   limit: number;
   promise: Promise<Chunk>;
   settled?: Chunk;
+  /** The call failed: its rows are unknown, and reading them again fails the same way. */
+  failed?: boolean;
 }
 
 export class BackupList {
@@ -53,13 +55,17 @@ export class BackupList {
     return undefined;
   }
 
-  /** Offsets of the full chunks a complete read of the list would still need (once the total is known). */
+  /**
+   * Offsets of the full chunks a complete read of the list would still need (once the total is
+   * known). A failed chunk counts as missing: reading it fails again, so a lookup whose id may be
+   * there fails rather than answering null.
+   */
   missingChunks(): number[] {
     const missing: number[] = [];
     if (this.total === undefined) return missing;
     for (let pos = 0; pos < this.total;) {
       const chunk = this.covering(pos);
-      if (chunk) {
+      if (chunk && !chunk.failed) {
         pos = chunkEnd(chunk);
       } else {
         missing.push(pos);
@@ -67,6 +73,12 @@ export class BackupList {
       }
     }
     return missing;
+  }
+
+  /** Settles when the calls in flight now have answered or failed; undefined when none is. */
+  underway(): Promise<void> | undefined {
+    const pending = this.chunks.filter((c) => !c.settled && !c.failed).map((c) => c.promise);
+    return pending.length === 0 ? undefined : Promise.allSettled(pending).then(() => undefined);
   }
 
   /** Learns the total with one call at the head of the list (a full chunk: a short list is then read whole). */
@@ -117,7 +129,7 @@ export class BackupList {
         return chunk;
       }),
     };
-    pending.promise.catch(() => { /* observed by whoever awaits it */ });
+    pending.promise.catch(() => { pending.failed = true; /* the error is observed by whoever awaits it */ });
     this.chunks.push(pending);
     return pending;
   }

@@ -103,9 +103,12 @@ function isMoved(list: BackupList, position: CursorPosition): boolean {
 /**
  * The new offset of a cursor's backup, looked for within RELOCATION_WINDOW rows on each side:
  * first on the side its begin time points to (newer rows at its old offset mean it moved down),
- * then on the other. Each side is one read that also covers the page to serve next to it (the
- * pads), so a shift costs one extra call, two when the order gives no hint. Not found:
- * CURSOR_STALE.
+ * then on the other. Each side is one read of RELOCATION_WINDOW rows past what the page read
+ * already fetched, plus the page to serve next to it when the page sits on that side (the pad):
+ * a shift costs one extra call, two when the order gives no hint (the proof is in
+ * limits/upstream-calls.ts). A backup found in the pad moved further than the window, and is
+ * CURSOR_STALE like one not found: accepting it would need the page rows past the pad, more
+ * calls than the operation was priced at.
  */
 async function relocate(list: BackupList, position: CursorPosition, pads: { forwardPad: number; backwardPad: number }): Promise<number> {
   const at = list.rowAt(position.offset);
@@ -116,7 +119,7 @@ async function relocate(list: BackupList, position: CursorPosition, pads: { forw
     if (start >= end || (side === 'forward' && list.total !== undefined && start >= list.total)) continue;
     const { rows } = await list.range(start, end);
     const found = rows.findIndex((row) => row.id === position.id);
-    if (found !== -1) return start + found;
+    if (found !== -1 && Math.abs(start + found - position.offset) <= RELOCATION_WINDOW) return start + found;
   }
   throw new CursorStaleError();
 }
@@ -153,13 +156,27 @@ export class BackupService {
     const request = (): PageRequest => ({ ...page, afterOffset: after?.offset, beforeOffset: before?.offset });
     let window = toWindow(request(), list.total);
 
-    // One row more on the side of each cursor, in the same calls: the row the cursor points at.
-    await list.range(after ? Math.min(window.start, after.offset) : window.start, before ? Math.max(window.end, before.offset + 1) : window.end);
-    const pageSize = page.first ?? page.last ?? 0;
+    // The row each cursor points at is read with the page: in the same calls when it is right
+    // next to the page (`first` after a cursor, `last` before one), else as one row of its own.
+    // Never as one span from cursor to cursor: `first: 1` between cursors a million rows apart
+    // would be ten thousand calls.
+    const pageRead = { start: window.start, end: window.end };
+    const apart: number[] = [];
+    if (after) {
+      if (after.offset === window.start - 1) pageRead.start = after.offset;
+      else apart.push(after.offset);
+    }
+    if (before) {
+      if (before.offset === window.end) pageRead.end = before.offset + 1;
+      else apart.push(before.offset);
+    }
+    await Promise.all([list.range(pageRead.start, pageRead.end), ...apart.map((offset) => list.range(offset, offset + 1))]);
     const movedAfter = after && isMoved(list, after);
     const movedBefore = before && isMoved(list, before);
-    if (movedAfter) after.offset = await relocate(list, after, { forwardPad: pageSize, backwardPad: 0 });
-    if (movedBefore) before.offset = await relocate(list, before, { forwardPad: 0, backwardPad: pageSize });
+    // The pad is the page that will be served beside the relocated cursor: only `first` pages
+    // sit after an `after` cursor, only `last` pages before a `before` cursor.
+    if (movedAfter) after.offset = await relocate(list, after, { forwardPad: page.first ?? 0, backwardPad: 0 });
+    if (movedBefore) before.offset = await relocate(list, before, { forwardPad: 0, backwardPad: page.last ?? 0 });
     if (movedAfter || movedBefore) window = toWindow(request(), list.total);
 
     const { rows, total } = await list.range(window.start, window.end);
@@ -205,10 +222,19 @@ export class BackupService {
   }
 
   /**
-   * The batch behind `backup()`. Per instance, n ids cost at most n calls (one `backup_id`
-   * lookup each) or a read of the whole list (ceil(total/100) calls), whichever is fewer; rows
-   * this request already fetched cost nothing. When the total is not known yet and n > 2, the
-   * head of the list is read first: it tells the total and often holds the ids (newest first).
+   * The batch behind `backup()`. Per instance and operation, n ids cost at most n calls: one
+   * `backup_id` lookup each, or fewer. No call is made on speculation: the batch first waits for
+   * this operation's reads of the instance already in flight and takes the ids they hold; then,
+   * only when the operation knows the total (it read a page of the instance's unfiltered list),
+   * it reads the rest of the list instead when that is fewer calls than the ids still missing.
+   * So the cost is at most min(n, the chunks of the list not read yet); rows this operation
+   * already fetched cost nothing.
+   *
+   * Why not min(n, ceil(total/100) + 1), with a head call when the total is unknown: no strategy
+   * keeps that bound. On an empty instance it allows one call for two ids, so the first call
+   * would have to be an unfiltered page; on a long list whose ids lie outside that page, the ids
+   * then need n more calls: n + 1. A head call "when n > 2" made three lookups past row 100 cost
+   * four. Pricing each lookup at one call (limits/upstream-calls.ts) relies on this bound.
    */
   private async loadByIds(keys: readonly string[]): Promise<Array<Backup | null | Error>> {
     const byInstance = new Map<string, string[]>();
@@ -242,8 +268,10 @@ export class BackupService {
     };
     let missing = collect();
     if (missing.length === 0) return found;
-    if (list.total === undefined && missing.length > 2) {
-      await list.head();
+    // Reads of this instance already in flight are paid for: wait for them before calling.
+    const underway = [...this.lists.values()].filter((l) => l.instanceId === instanceId).map((l) => l.underway());
+    if (underway.some((u) => u !== undefined)) {
+      await Promise.all(underway);
       missing = collect();
       if (missing.length === 0) return found;
     }

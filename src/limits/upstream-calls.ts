@@ -2,53 +2,140 @@
  * The connection-aware cost of an operation, in upstream calls, checked before it runs: an
  * operation that could need more than MAX_UPSTREAM_CALLS_PER_OPERATION calls is refused (400,
  * GRAPHQL_VALIDATION_FAILED) before it makes any. Costs come from graphql-query-complexity with
- * one estimator that knows this schema:
- * - a `backups` connection costs ceil(n/100) calls for its page of n rows (one more for `last`
- *   without `before`, which needs the total first), plus n times what each row's selection costs;
- * - a `backup` lookup costs one call plus its selection;
- * - `instances(ids)` costs its selection once per id; everything else is the sum of its children.
- * It is an upper bound: calls that aliases share, or that the cache answers, are counted anyway.
+ * one estimator that knows this schema and how backups/service.ts reads (lists.ts: calls of at
+ * most 100 rows; with prefetch, chunks aligned to multiples of 100; without, chunks that start
+ * where the rows needed start).
+ *
+ * It is an upper bound, term by term (calls that aliases share, or that the cache answers, are
+ * counted anyway). For a `backups` connection with a page of n rows (`first`, `last`, or 20):
+ * - `last` without `before`: one head call for the total.
+ * - The page read: n rows, plus the row of each cursor when it is right next to the page (`first`
+ *   after a cursor, `last` before one). From offset 0 (no `after`, no `last`) r rows take
+ *   ceil(r/100) calls; from any other offset, aligned chunks may add one: floor((r + 98)/100) + 1.
+ *   Never fewer than one call (even `first: 0` asks for the total).
+ * - A cursor row that is not next to the page (`after` with `last`, `before` with `first`) is
+ *   read on its own: one call.
+ * - Relocation, for each cursor (its backup may have moved): at most one call on each side. The
+ *   forward side reads 100 rows past the rows the page read already has (plus, after an `after`
+ *   cursor, the page beside it, which the page read holds); the backward side the 100 rows
+ *   before them. A span of 100 rows starting right after (or ending right before) rows already
+ *   fetched needs one new chunk: one aligned chunk past the last one fetched, or one unaligned
+ *   call of 100 rows from where the fetched rows end. The backup is accepted only within 100
+ *   rows, so the page served next to it lies in rows already read: no further call. Two cursors,
+ *   four calls.
+ * - Plus n times what each row's selection costs (a connection nested in every row multiplies).
+ * A `backup` lookup is one call plus its selection: per instance, n lookups cost at most n calls
+ * (service.ts makes none on speculation). `_entities` costs each representation: a `Backup` one
+ * is a lookup, any other its selection (the selection's cost is the largest over the entity
+ * types, an upper bound for each). `instances(ids)` costs its selection once per id; everything
+ * else is the sum of its children.
+ *
+ * An estimate that fails (a walk over too many nodes, anything unexpected) refuses the
+ * operation: an operation whose cost is unknown does not run. Variables that do not coerce are
+ * left to execution, which reports them with its own error before any call.
  */
+import { createHash } from 'node:crypto';
+
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { getOperationAST, getVariableValues, GraphQLError, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { LRUCache } from 'lru-cache';
 
+import { CHUNK } from '../backups/lists';
 import { DEFAULT_PAGE_SIZE } from '../pagination/connection';
 
-const UPSTREAM_LIMIT = 100;
+/** Calls to read `rows` consecutive rows, from offset 0 or from anywhere (see the module comment). */
+export function spanCalls(rows: number, fromStart: boolean): number {
+  if (rows <= 0) return 1;
+  return fromStart ? Math.ceil(rows / CHUNK) : Math.floor((rows + CHUNK - 2) / CHUNK) + 1;
+}
+
+/** The calls of one `backups` connection's own reads (its rows' selections not included). */
+export function connectionCalls(args: { first?: unknown; last?: unknown; after?: unknown; before?: unknown }): number {
+  const last = typeof args.last === 'number' ? args.last : undefined;
+  const first = typeof args.first === 'number' ? args.first : undefined;
+  const backward = last !== undefined;
+  const rows = Math.max(0, backward ? last : first ?? DEFAULT_PAGE_SIZE);
+  const after = args.after != null;
+  const before = args.before != null;
+  const head = backward && !before ? 1 : 0;
+  const besidePage = Number(after && !backward) + Number(before && backward);
+  const apart = Number(after && backward) + Number(before && !backward);
+  const relocation = 2 * (Number(after) + Number(before));
+  return head + spanCalls(rows + besidePage, !after && !backward) + apart + relocation;
+}
+
+/** Whether an `_entities` representation is an Instance's (which resolves without a call). */
+export function isInstanceRepresentation(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { __typename?: unknown }).__typename === 'Instance';
+}
 
 export const upstreamCallEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
   const parent = type.name;
   if (field.name === 'backups' && (parent === 'Query' || parent === 'Instance')) {
-    const first = typeof args.first === 'number' ? args.first : undefined;
-    const last = typeof args.last === 'number' ? args.last : undefined;
-    const rows = Math.max(0, first ?? last ?? DEFAULT_PAGE_SIZE);
-    const totalProbe = last !== undefined && args.before == null ? 1 : 0;
-    return Math.max(1, Math.ceil(rows / UPSTREAM_LIMIT)) + totalProbe + rows * childComplexity;
+    const rows = connectionRows(args);
+    return connectionCalls(args) + rows * childComplexity;
   }
   if (field.name === 'backup' && (parent === 'Query' || parent === 'Instance')) return 1 + childComplexity;
   if (field.name === 'instances' && parent === 'Query') return (Array.isArray(args.ids) ? args.ids.length : 1) * childComplexity;
+  if (field.name === '_entities' && parent === 'Query') {
+    const representations: unknown[] = Array.isArray(args.representations) ? args.representations : [args.representations];
+    let calls = 0;
+    for (const representation of representations) calls += (isInstanceRepresentation(representation) ? 0 : 1) + childComplexity;
+    return calls;
+  }
   return childComplexity;
 };
 
-/** The upstream calls an operation could need (an upper bound). */
+function connectionRows(args: Record<string, unknown>): number {
+  const rows = typeof args.last === 'number' ? args.last : typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
+  return Math.max(0, rows);
+}
+
+/** The upstream calls an operation could need (an upper bound). Throws when it cannot tell. */
 export function upstreamCallsOf(schema: GraphQLSchema, query: Parameters<typeof getComplexity>[0]['query'], variables?: Record<string, unknown>, operationName?: string): number {
   return getComplexity({ schema, query, variables, operationName, estimators: [upstreamCallEstimator] });
 }
 
+/** Longer cost keys are hashed: a key's size must not follow the request's. */
+const MAX_COST_KEY_LENGTH = 256;
+
 /**
- * What of the variables can change the cost: numbers (page sizes), the lengths of lists (ids),
- * and whether a string is given (a `before` cursor), never the string itself. Operations that
- * differ only in cursors or ids share one cost computation (the walk is about 5% of a request's CPU).
+ * What of the variables can change the cost, as the estimator reads them: for each variable the
+ * operation declares (others are never read), a number's value (page sizes), a boolean's
+ * (`@include`/`@skip`), whether it is absent, null or a string (a cursor's presence; never the
+ * string), the length of a list (ids) and how many of its items are Instance representations,
+ * and whether an object is one. Undefined (do not cache) for lists of lists: nothing in the
+ * schema takes one, and walking them further is what the key must not do. Operations that differ
+ * only in cursors, ids or filters share one cost computation (the walk is about 5% of a
+ * request's CPU).
  */
-function costKey(operationKey: string, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): string {
+export function costKey(operation: OperationDefinitionNode, operationKey: string, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): string | undefined {
   let shape = '';
-  for (const k in variables) {
-    const v = variables[k];
-    shape += `${k}=${typeof v === 'number' ? v : Array.isArray(v) ? `[${v.length}]` : v === null || v === undefined ? '-' : typeof v === 'string' ? 's' : JSON.stringify(v)},`;
+  for (const definition of operation.variableDefinitions ?? []) {
+    const part = shapeOf(variables?.[definition.variable.name.value]);
+    if (part === undefined) return undefined;
+    shape += `${part},`;
   }
-  return `${operationKey}|${operationName ?? ''}|${shape}`;
+  const key = `${operationKey}|${operationName ?? ''}|${shape}`;
+  return key.length <= MAX_COST_KEY_LENGTH ? key : `#${createHash('sha256').update(key).digest('base64url')}`;
+}
+
+function shapeOf(value: unknown): string | undefined {
+  if (value === undefined) return 'u';
+  if (value === null) return 'n';
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'boolean') return value ? 't' : 'f';
+  if (typeof value === 'string') return 's';
+  if (Array.isArray(value)) {
+    let instances = 0;
+    for (const item of value) {
+      if (Array.isArray(item)) return undefined;
+      if (isInstanceRepresentation(item)) instances++;
+    }
+    return `[${value.length}:${instances}]`;
+  }
+  return isInstanceRepresentation(value) ? 'oI' : 'o';
 }
 
 /** The per-operation limit on upstream calls, with its costs memoised; shared by Apollo's plugin and the fast path. */
@@ -62,15 +149,19 @@ export class UpstreamCallLimit {
    * operation text (a hash or an id: operations with equal keys must have equal texts).
    */
   check(schema: GraphQLSchema, document: DocumentNode, operationKey: string, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): GraphQLError | undefined {
-    const key = costKey(operationKey, operationName, variables);
-    let calls = this.costs.get(key);
+    const operation = getOperationAST(document, operationName);
+    if (!operation) return undefined; // nothing will run: execution reports the missing operation
+    const key = costKey(operation, operationKey, operationName, variables);
+    let calls = key === undefined ? undefined : this.costs.get(key);
     if (calls === undefined) {
       try {
+        // Variables that do not coerce are reported by execution with their own error, before any call.
+        if (getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 1 }).errors) return undefined;
         calls = upstreamCallsOf(schema, document, variables ?? undefined, operationName ?? undefined);
-      } catch {
-        return undefined; // variables that do not coerce are reported by execution with their own error
+      } catch (error) {
+        return notEstimated(error);
       }
-      this.costs.set(key, calls);
+      if (key !== undefined) this.costs.set(key, calls);
     }
     if (calls <= this.max) return undefined;
     return new GraphQLError(
@@ -78,6 +169,14 @@ export class UpstreamCallLimit {
       { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', upstreamCalls: calls, maxUpstreamCalls: this.max, http: { status: 400 } } },
     );
   }
+}
+
+/** The refusal of an operation whose cost could not be estimated (GraphQL errors say why; anything else is masked). */
+function notEstimated(error: unknown): GraphQLError {
+  const reason = error instanceof GraphQLError ? ` ${error.message}` : '';
+  return new GraphQLError(`The upstream calls of this operation could not be estimated, so it is refused.${reason}`, {
+    extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+  });
 }
 
 export function upstreamCallLimitPlugin(limit: UpstreamCallLimit): ApolloServerPlugin {

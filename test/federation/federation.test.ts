@@ -93,7 +93,8 @@ describe('through @apollo/gateway over HTTP', () => {
     }
     const log = await stack.calls();
     const perInstance = instances.map((id) => log.perInstance[id] ?? 0);
-    const bound = instances.map((id, k) => Math.min([7, 7, 6][k]!, Math.ceil(stack.sim.store.get(id)!.backups.length / 100) + 1));
+    // At most one call per entity: nothing else in the operation reads these instances' lists (service.ts).
+    const bound = [7, 7, 6];
     perInstance.forEach((calls, k) => expect(calls).toBeLessThanOrEqual(bound[k]!));
   });
 });

@@ -21,7 +21,13 @@ const ids = (instanceId: string): string[] => stack.sim.store.get(instanceId)!.b
 /** One operation with a `backup(instanceId, id)` field per id, aliased. */
 const lookups = (pairs: Array<[string, string]>) =>
   stack.gql(`query { ${pairs.map(([i, id], n) => `b${n}: backup(instanceId: "${i}", id: "${id}") { ${BACKUP_FIELDS} }`).join('\n')} }`);
-const bound = (n: number, total: number) => Math.min(n, Math.ceil(total / 100) + 1);
+/**
+ * What n lookups on one instance may cost (service.ts): n calls at most; when the operation also
+ * reads the instance's list (which pays for its own calls), at most the chunks of the list it
+ * has not read, if that is fewer.
+ */
+const bound = (n: number, total: number, unreadChunks?: number) => (unreadChunks === undefined ? n : Math.min(n, unreadChunks));
+const chunks = (total: number) => Math.ceil(total / 100);
 
 describe('lookups by id', () => {
   it('costs one call for one lookup', async () => {
@@ -37,20 +43,51 @@ describe('lookups by id', () => {
     expect((await stack.calls()).count).toBeLessThanOrEqual(bound(2, 1234));
   });
 
-  it('costs one call for many lookups on a short list', async () => {
-    const wanted = ids(small).slice(0, 30);
+  it('costs n calls for three lookups past row 100 (no call on speculation)', async () => {
+    const wanted = [ids(big)[150]!, ids(big)[600]!, ids(big)[1100]!];
+    const res = await lookups(wanted.map((id) => [big, id]));
+    expect(Object.values(res.body.data).map((b: any) => b.id)).toEqual(wanted);
+    expect((await stack.calls()).count).toBe(3);
+  });
+
+  it('costs one call per lookup on a short list that the operation does not read', async () => {
+    const wanted = ids(small).slice(0, 5);
     const res = await lookups(wanted.map((id) => [small, id]));
     expect(Object.values(res.body.data).map((b: any) => b.id)).toEqual(wanted);
-    expect((await stack.calls()).count).toBeLessThanOrEqual(bound(30, 45));
+    expect((await stack.calls()).count).toBe(5);
+  });
+
+  it('costs nothing more for many lookups on a short list that the operation also lists', async () => {
+    const wanted = ids(small).slice(10, 40);
+    const res = await stack.gql(`query { list: backups(instanceId: "${small}", first: 1) { totalCount }
+      ${wanted.map((id, n) => `b${n}: backup(instanceId: "${small}", id: "${id}") { id }`).join('\n')} }`);
+    expect(Object.keys(res.body.data).filter((k) => k !== 'list').map((k) => res.body.data[k].id)).toEqual(wanted);
     expect((await stack.calls()).count).toBe(1);
   });
 
-  it('reads a long list at most once when that is cheaper than n lookups', async () => {
+  it('reads the rest of a long list that the operation lists when that is cheaper than n lookups', async () => {
     const all = ids(big);
     const wanted = Array.from({ length: 30 }, (_, k) => all[k * 41]!);
-    const res = await lookups(wanted.map((id) => [big, id]));
-    expect(Object.values(res.body.data).map((b: any) => b.id)).toEqual(wanted);
-    expect((await stack.calls()).count).toBeLessThanOrEqual(bound(30, 1234));
+    const res = await stack.gql(`query { list: backups(instanceId: "${big}", first: 1) { totalCount }
+      ${wanted.map((id, n) => `b${n}: backup(instanceId: "${big}", id: "${id}") { id }`).join('\n')} }`);
+    expect(Object.keys(res.body.data).filter((k) => k !== 'list').map((k) => res.body.data[k].id)).toEqual(wanted);
+    // the listing's head, then the 12 chunks it did not read (fewer than 30 lookups)
+    expect((await stack.calls()).count).toBe(1 + bound(30, 1234, chunks(1234) - 1));
+  });
+
+  it.each([
+    ['one past row 100', [150]], ['two deep', [500, 900]], ['three in the head', [1, 2, 3]],
+    ['five spread', [0, 260, 520, 780, 1040]], ['fourteen spread', Array.from({ length: 14 }, (_, k) => k * 88)],
+    ['twenty in one chunk', Array.from({ length: 20 }, (_, k) => 400 + k)],
+  ])('keeps within the bound for %s, with and without a listing', async (_name, rows) => {
+    const wanted = (rows as number[]).map((r) => ids(big)[r]!);
+    await lookups(wanted.map((id) => [big, id]));
+    expect((await stack.calls()).count).toBe(bound(wanted.length, 1234));
+    await stack.resetCalls();
+    const res = await stack.gql(`query { list: backups(instanceId: "${big}", first: 3) { totalCount }
+      ${wanted.map((id, n) => `b${n}: backup(instanceId: "${big}", id: "${id}") { id }`).join('\n')} }`);
+    expect(wanted.map((_, n) => res.body.data[`b${n}`].id)).toEqual(wanted);
+    expect((await stack.calls()).count).toBeLessThanOrEqual(1 + bound(wanted.length, 1234, chunks(1234) - 1));
   });
 
   it('answers lookups of backups that a list in the same operation fetched without further calls', async () => {
