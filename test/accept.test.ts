@@ -1,8 +1,10 @@
 /**
- * acceptsJson() against what Apollo Server answers for the same Accept header (each row was
- * checked against Apollo 5's POST /graphql: 200 or 406), so the gateway refuses exactly what
- * Apollo would refuse, only before executing.
+ * acceptsJson() against what Apollo Server answers for the same Accept header (POST: 200 or
+ * 406), asked of a real Apollo Server for every row, so the gateway refuses exactly what Apollo
+ * would refuse, only before executing.
  */
+import { ApolloServer, HeaderMap } from '@apollo/server';
+
 import { acceptsJson } from '../src/accept';
 
 const APOLLO_ANSWERS: Array<[string | undefined, boolean]> = [
@@ -36,7 +38,20 @@ const APOLLO_ANSWERS: Array<[string | undefined, boolean]> = [
 ];
 
 describe('acceptsJson()', () => {
-  it.each(APOLLO_ANSWERS)('Accept: %j → %s, as Apollo answers', (accept, expected) => {
+  const apollo = new ApolloServer({ typeDefs: 'type Query { ok: Boolean }', csrfPrevention: false, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+  beforeAll(() => apollo.start());
+  afterAll(() => apollo.stop());
+
+  /** Whether Apollo answers a POST with this Accept (200) or refuses it (406). */
+  async function apolloAccepts(accept: string | undefined): Promise<boolean> {
+    const headers = new HeaderMap([['content-type', 'application/json']]);
+    if (accept !== undefined) headers.set('accept', accept);
+    const { status } = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: { method: 'POST', headers, search: '', body: { query: '{ ok }' } }, context: async () => ({}) });
+    return (status ?? 200) === 200;
+  }
+
+  it.each(APOLLO_ANSWERS)('Accept: %j → %s, as Apollo answers', async (accept, expected) => {
+    expect(await apolloAccepts(accept)).toBe(expected);
     expect(acceptsJson(accept)).toBe(expected);
   });
 });

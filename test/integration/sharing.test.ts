@@ -42,7 +42,8 @@ describe('one gateway', () => {
   const alice = { 'X-Auth-Token': 'alice' };
 
   it('sends 200 concurrent identical queries upstream once', async () => {
-    await stack.setFaults([{ kind: 'latency', latencyMs: 200 }]);
+    // Slow enough that all 200 have joined before the upstream answers, even on a loaded machine.
+    await stack.setFaults([{ kind: 'latency', latencyMs: 1500 }]);
     const answers = await Promise.all(Array.from({ length: 200 }, () => stack.gql(PAGE, { id: instance }, alice)));
     expect(answers.every((a) => a.body.data?.backups.totalCount === 240)).toBe(true);
     expect((await stack.calls()).count).toBe(1);
@@ -67,7 +68,7 @@ describe('one gateway', () => {
   });
 
   it('says in each operation\'s log line whether its upstream call was its own or shared with another request', async () => {
-    await stack.setFaults([{ kind: 'latency', latencyMs: 200 }]);
+    await stack.setFaults([{ kind: 'latency', latencyMs: 1500 }]); // all five join before it answers
     stack.logs.length = 0;
     const answers = await Promise.all(Array.from({ length: 5 }, () => stack.gql(PAGE, { id: instance }, alice)));
     expect(answers.map((a) => a.body.data.backups.totalCount)).toEqual(Array(5).fill(240));

@@ -55,12 +55,15 @@ describe('the upstream client with the service AK', () => {
     const client = createUpstreamClient({ endpoint: sim.url, timeoutMs: 60_000, retries: 0 });
     clients.push(client);
     const instanceId = sim.store.list()[0]!.id;
-    const deadline = Date.now() + 300;
-    const calls = Array.from({ length: 4 }, (_, offset) =>
-      client.listBackups({ projectId: PROJECT, instanceId, offset, limit: 1 }, { auth: { kind: 'aksk', ak: AK, sk: SK }, deadline }).catch((e: unknown) => e));
-    const outcomes = await Promise.all(calls);
-    // Three attempts went out (and hung until the deadline); the fourth never got a slot.
-    expect(outcomes.map((e) => (e as Error).name)).toEqual(Array(4).fill('UpstreamTimeoutError'));
+    const call = (offset: number, deadline: number) =>
+      client.listBackups({ projectId: PROJECT, instanceId, offset, limit: 1 }, { auth: { kind: 'aksk', ak: AK, sk: SK }, deadline }).catch((e: unknown) => e);
+    // Three attempts take the three slots of a key not yet accepted, and hang at the simulator.
+    const hung = [0, 1, 2].map((offset) => call(offset, Date.now() + 60_000));
+    while (sim.calls.inFlight < 3) await new Promise((r) => setTimeout(r, 10));
+    // A fourth waits for a slot, and gives up at its own (short) deadline without being sent.
+    expect(((await call(3, Date.now() + 50)) as Error).name).toBe('UpstreamTimeoutError');
     expect(sim.calls.summary().count).toBe(3);
+    await sim.close(); // ends the hung attempts
+    expect((await Promise.all(hung)).every((e) => e instanceof Error)).toBe(true);
   });
 });
