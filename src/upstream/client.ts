@@ -16,7 +16,7 @@ import { AkGuard, type KeyVerdict } from './ak-guard';
 import { UpstreamBadResponseError, UpstreamError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError } from './errors';
 import { signRequest } from './signer';
 import { listBackupsParts, toPathAndQuery, type ListBackupsParams } from './url';
-import { parseErrorBody, parseListBackupsResponse, type ListBackupsResponseDTO } from './wire';
+import { parseErrorBody, parseListBackupsResponse, toRequestId, type ListBackupsResponseDTO } from './wire';
 
 /** How a call authenticates. `none` is only ever chosen for a loopback upstream (see context.ts). */
 export type UpstreamAuth =
@@ -109,6 +109,36 @@ export interface AttemptInfo {
 /** An answer larger than this is refused (the largest real page, 100 rows, is about 60 KB). */
 const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
+/**
+ * Undici's limit on an answer's headers (16 KB by default) turned a 60 KB `X-Request-Id` into a
+ * network error, and the call into UPSTREAM_UNAVAILABLE. A larger limit lets such an answer be
+ * read, and its request id dropped for its shape (wire.ts).
+ */
+const MAX_RESPONSE_HEADER_BYTES = 256 * 1024;
+
+/** The request headers that carry credentials: nothing relayed from the answer may contain them. */
+const CREDENTIAL_HEADERS = ['X-Auth-Token', 'Authorization', 'X-Security-Token'];
+
+/**
+ * The credential parts a request carried: a token, the security token, and the AK and signature
+ * inside an `Authorization` value (`SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…`).
+ * Parts shorter than 8 characters (the scheme's words) are not secrets and could match anything.
+ */
+function credentialParts(headers: Record<string, string>): string[] {
+  return CREDENTIAL_HEADERS.flatMap((name) => headers[name]?.split(/[\s,=]+/) ?? []).filter((part) => part.length >= 8);
+}
+
+/**
+ * A value the answer wants relayed (`error_code`, a request id), unless it echoes a credential of
+ * the request: a proxy that copies the request into its answer must not hand the caller's token,
+ * or the service's signature, to whoever reads the error or the log. The shapes (wire.ts) stop
+ * most echoes; this stops one that happens to have a relayable shape.
+ */
+function relayable(value: string | undefined, secrets: readonly string[]): string | undefined {
+  if (value === undefined) return undefined;
+  return secrets.some((secret) => value.includes(secret) || secret.includes(value)) ? undefined : value;
+}
+
 /** Node's code for a failed connection (`ECONNREFUSED`, `ECONNRESET`...), or undici's, for logs and metrics. */
 function networkCode(error: unknown): string | undefined {
   const own = (error as { code?: unknown } | null)?.code;
@@ -153,7 +183,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const prefixSegments = base.pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
   // One pool for the one origin; redirects are never followed (the API does not redirect) and
   // proxy variables are ignored (a proxy in front of RDS goes in RDS_ENDPOINT).
-  const pool = new Pool(base.origin, { connections: 256, keepAliveTimeout: 30_000, maxResponseSize: MAX_RESPONSE_BYTES });
+  const pool = new Pool(base.origin, { connections: 256, keepAliveTimeout: 30_000, maxResponseSize: MAX_RESPONSE_BYTES, maxHeaderSize: MAX_RESPONSE_HEADER_BYTES });
   const pathPrefix = base.pathname.replace(/\/+$/, '');
 
   /** One HTTP exchange, aborted once `timeLeft()` is not positive (read again when it was due, as it may have moved). */
@@ -186,10 +216,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const value = responseHeaders[name];
       return typeof value === 'string' ? value : undefined;
     };
-    const requestId = header('x-request-id');
+    const secrets = credentialParts(headers);
+    const requestId = relayable(toRequestId(header('x-request-id')), secrets);
     if (status >= 200 && status < 300) return { body: parseListBackupsResponse(text, requestId), requestId };
     const err = parseErrorBody(text);
-    throw new UpstreamHttpError(status, err.errorCode, requestId ?? err.requestId, retryAfterSeconds(header('retry-after')));
+    throw new UpstreamHttpError(status, relayable(err.errorCode, secrets), requestId ?? relayable(err.requestId, secrets), retryAfterSeconds(header('retry-after')));
   }
 
   return {
