@@ -62,6 +62,12 @@ export interface Gateway {
 
 class BodyTooLargeError extends Error {}
 
+/**
+ * The client went away before its body arrived: it stopped half-way, or its chunked framing broke
+ * (Node's parser then answers 400 itself, answerClientError). Nobody is left to answer.
+ */
+class BodyAbortedError extends Error {}
+
 function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
@@ -74,7 +80,8 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
       chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    req.on('error', () => reject(new BodyAbortedError())); // Node's `aborted` (ECONNRESET), whatever broke the body
+    req.on('close', () => { if (!req.complete) reject(new BodyAbortedError()); });
   });
 }
 
@@ -280,7 +287,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     inFlight += 1;
     res.once('close', () => {
       inFlight -= 1;
-      metrics.httpRequest(routeOf(pathname), req.method ?? 'GET', res.statusCode, (performance.now() - started) / 1000);
+      // A response closed before it was sent whole: the client left (or the body broke) first.
+      metrics.httpRequest(routeOf(pathname), req.method ?? 'GET', res.writableFinished ? res.statusCode : 'aborted', (performance.now() - started) / 1000);
     });
 
     let work: Promise<void> | undefined;
@@ -304,6 +312,10 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       sendJson(res, 404, { error: 'not found', endpoints: ['/graphql', '/healthz', '/readyz', '/metrics'] });
     }
     Promise.resolve(work).catch((error: unknown) => {
+      if (error instanceof BodyAbortedError) {
+        logger.debug({ requestId }, 'the client left before its request body arrived'); // its socket is gone: nothing to write
+        return;
+      }
       logger.error({ err: error, requestId }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, graphqlError('Internal server error', 'INTERNAL_SERVER_ERROR'));
       else res.destroy();
