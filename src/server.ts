@@ -143,8 +143,11 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const subgraph = config.subgraphSecret ? createApollo(subgraphSchema) : undefined;
   await Promise.all([apollo.start(), subgraph?.start()]);
   const createContext = createContextFactory(deps);
+  // Per request, the signal that aborts when its client leaves before the answer was sent.
+  const clientSignals = new WeakMap<http.IncomingMessage, AbortSignal>();
+  const clientSignal = (req: http.IncomingMessage): AbortSignal | undefined => clientSignals.get(req);
   const fastPath = config.fastPath
-    ? createFastPath({ schema, store: operations, callLimit, createContext, formatError, record, onAnswered: () => metrics.fastPathAnswered() })
+    ? createFastPath({ schema, store: operations, callLimit, createContext, clientSignal, formatError, record, onAnswered: () => metrics.fastPathAnswered() })
     : undefined;
   const exampleHeaders: Record<string, string> = { 'X-Project-Id': deps.defaultProjectId ?? '<your project id>' };
   if (!isLoopback(deps.endpoint) && !config.credentials) exampleHeaders['X-Auth-Token'] = '<your IAM token>';
@@ -249,7 +252,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     }
     const result = await server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method, headers, search, body },
-      context: async () => createContext(header, requestId),
+      context: async () => createContext(header, requestId, clientSignal(req)),
     });
     for (const [name, value] of result.headers) res.setHeader(name, value);
     res.statusCode = result.status ?? 200;
@@ -285,10 +288,15 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     res.setHeader('x-request-id', requestId);
     if (shuttingDown) res.setHeader('connection', 'close');
     inFlight += 1;
+    const clientLeft = new AbortController();
+    clientSignals.set(req, clientLeft.signal);
     res.once('close', () => {
       inFlight -= 1;
-      // A response closed before it was sent whole: the client left (or the body broke) first.
-      metrics.httpRequest(routeOf(pathname), req.method ?? 'GET', res.writableFinished ? res.statusCode : 'aborted', (performance.now() - started) / 1000);
+      // A response closed before it was sent whole: the client left (or its body broke) first.
+      // Its operation's upstream work stops (context.ts), and it is counted as aborted.
+      const aborted = !res.writableFinished;
+      if (aborted) clientLeft.abort();
+      metrics.httpRequest(routeOf(pathname), req.method ?? 'GET', aborted ? 'aborted' : res.statusCode, (performance.now() - started) / 1000);
     });
 
     let work: Promise<void> | undefined;
