@@ -277,7 +277,16 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
 
   let inFlight = 0;
   let shuttingDown = false;
-  const server = http.createServer({ maxHeaderSize: 65_536 }, (req, res) => {
+  const { headersTimeoutMs, requestTimeoutMs, maxConnections } = config.connections;
+  const server = http.createServer({
+    maxHeaderSize: 65_536,
+    // A client that sends its headers or its body slowly is cut off with 408 (answerClientError)
+    // rather than holding a connection for Node's defaults (60 s, 300 s). Node checks these on
+    // its own interval (30 s by default), so the interval follows the timeouts.
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
+  }, (req, res) => {
     const started = performance.now();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -330,6 +339,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     });
   });
   server.keepAliveTimeout = 65_000;
+  // Connections past the cap are closed as they arrive (idle keep-alive ones count too).
+  server.maxConnections = maxConnections;
   server.on('clientError', answerClientError);
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => { server.once('listening', resolve); server.once('error', reject); });
