@@ -57,6 +57,15 @@ export interface Config {
   logLevel: string;
   /** How long SIGTERM waits for requests in flight before cutting them. */
   shutdownTimeoutMs: number;
+  /** What the HTTP server allows a client (server.ts). */
+  connections: {
+    /** A request's headers must have arrived this long after its connection began waiting for them, else 408. */
+    headersTimeoutMs: number;
+    /** A whole request (headers and body) must have arrived in this long, else 408. */
+    requestTimeoutMs: number;
+    /** Connections open at once; more are closed as they come. */
+    maxConnections: number;
+  };
   /** The embedded simulator, used when `upstream.endpoint` is null. */
   simulator: SimulatorConfig;
 }
@@ -95,6 +104,14 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
 function str(env: Env, name: string): string | null {
   const raw = env[name];
   return raw === undefined || raw.trim() === '' ? null : raw.trim();
+}
+
+/** Node refuses a headers timeout longer than the request timeout: said here, naming the variable. */
+function connectionLimits(env: Env): Config['connections'] {
+  const headersTimeoutMs = int(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const requestTimeoutMs = int(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError(`HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not be longer than REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  return { headersTimeoutMs, requestTimeoutMs, maxConnections: int(env, 'MAX_CONNECTIONS', 1024, 1, 1_000_000) };
 }
 
 function endpoint(env: Env): string | null {
@@ -195,6 +212,7 @@ export function loadConfig(env: Env = process.env): Config {
     fastPath: bool(env, 'GRAPHQL_FAST_PATH', true),
     logLevel,
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    connections: connectionLimits(env),
     simulator: loadSimulatorConfig(env, true),
   };
 }

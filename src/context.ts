@@ -57,10 +57,15 @@ export function upstreamLanguage(acceptLanguage: string | undefined): CallOption
   return undefined;
 }
 
-export function createContextFactory(deps: ContextDeps): (header: HeaderGetter, requestId: string) => GatewayContext {
+/**
+ * Builds a request's context. `signal` is aborted when the request's client leaves before its
+ * answer was sent: its upstream calls stop then (unless a call is shared with a request that
+ * still waits, sharing/shared-upstream.ts).
+ */
+export function createContextFactory(deps: ContextDeps): (header: HeaderGetter, requestId: string, signal?: AbortSignal) => GatewayContext {
   const loopback = isLoopback(deps.endpoint);
   const credentials = deps.config.credentials;
-  return (header, requestId) => {
+  return (header, requestId, signal) => {
     const token = callerToken(header);
     const language = upstreamLanguage(header('accept-language'));
     const upstreamCalls = { count: 0, shared: 0 };
@@ -77,7 +82,7 @@ export function createContextFactory(deps: ContextDeps): (header: HeaderGetter, 
       : credentials ? { kind: 'aksk', ...credentials }
       : loopback ? { kind: 'none' }
       : undefined;
-    const callOptions: CallOptions | Error = auth ? { auth, language, onAttempt, deadline } : new MissingCredentialsError();
+    const callOptions: CallOptions | Error = auth ? { auth, language, onAttempt, deadline, signal } : new MissingCredentialsError();
 
     const requested = header('x-project-id')?.trim();
     let project: string | Error;

@@ -62,6 +62,12 @@ export interface Gateway {
 
 class BodyTooLargeError extends Error {}
 
+/**
+ * The client went away before its body arrived: it stopped half-way, or its chunked framing broke
+ * (Node's parser then answers 400 itself, answerClientError). Nobody is left to answer.
+ */
+class BodyAbortedError extends Error {}
+
 function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
@@ -74,7 +80,8 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
       chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    req.on('error', () => reject(new BodyAbortedError())); // Node's `aborted` (ECONNRESET), whatever broke the body
+    req.on('close', () => { if (!req.complete) reject(new BodyAbortedError()); });
   });
 }
 
@@ -136,8 +143,11 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const subgraph = config.subgraphSecret ? createApollo(subgraphSchema) : undefined;
   await Promise.all([apollo.start(), subgraph?.start()]);
   const createContext = createContextFactory(deps);
+  // Per request, the signal that aborts when its client leaves before the answer was sent.
+  const clientSignals = new WeakMap<http.IncomingMessage, AbortSignal>();
+  const clientSignal = (req: http.IncomingMessage): AbortSignal | undefined => clientSignals.get(req);
   const fastPath = config.fastPath
-    ? createFastPath({ schema, store: operations, callLimit, createContext, formatError, record, onAnswered: () => metrics.fastPathAnswered() })
+    ? createFastPath({ schema, store: operations, callLimit, createContext, clientSignal, formatError, record, onAnswered: () => metrics.fastPathAnswered() })
     : undefined;
   const exampleHeaders: Record<string, string> = { 'X-Project-Id': deps.defaultProjectId ?? '<your project id>' };
   if (!isLoopback(deps.endpoint) && !config.credentials) exampleHeaders['X-Auth-Token'] = '<your IAM token>';
@@ -242,7 +252,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     }
     const result = await server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method, headers, search, body },
-      context: async () => createContext(header, requestId),
+      context: async () => createContext(header, requestId, clientSignal(req)),
     });
     for (const [name, value] of result.headers) res.setHeader(name, value);
     res.statusCode = result.status ?? 200;
@@ -267,7 +277,16 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
 
   let inFlight = 0;
   let shuttingDown = false;
-  const server = http.createServer({ maxHeaderSize: 65_536 }, (req, res) => {
+  const { headersTimeoutMs, requestTimeoutMs, maxConnections } = config.connections;
+  const server = http.createServer({
+    maxHeaderSize: 65_536,
+    // A client that sends its headers or its body slowly is cut off with 408 (answerClientError)
+    // rather than holding a connection for Node's defaults (60 s, 300 s). Node checks these on
+    // its own interval (30 s by default), so the interval follows the timeouts.
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
+  }, (req, res) => {
     const started = performance.now();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -278,9 +297,15 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     res.setHeader('x-request-id', requestId);
     if (shuttingDown) res.setHeader('connection', 'close');
     inFlight += 1;
+    const clientLeft = new AbortController();
+    clientSignals.set(req, clientLeft.signal);
     res.once('close', () => {
       inFlight -= 1;
-      metrics.httpRequest(routeOf(pathname), req.method ?? 'GET', res.statusCode, (performance.now() - started) / 1000);
+      // A response closed before it was sent whole: the client left (or its body broke) first.
+      // Its operation's upstream work stops (context.ts), and it is counted as aborted.
+      const aborted = !res.writableFinished;
+      if (aborted) clientLeft.abort();
+      metrics.httpRequest(routeOf(pathname), req.method ?? 'GET', aborted ? 'aborted' : res.statusCode, (performance.now() - started) / 1000);
     });
 
     let work: Promise<void> | undefined;
@@ -304,12 +329,18 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       sendJson(res, 404, { error: 'not found', endpoints: ['/graphql', '/healthz', '/readyz', '/metrics'] });
     }
     Promise.resolve(work).catch((error: unknown) => {
+      if (error instanceof BodyAbortedError) {
+        logger.debug({ requestId }, 'the client left before its request body arrived'); // its socket is gone: nothing to write
+        return;
+      }
       logger.error({ err: error, requestId }, 'request failed');
       if (!res.headersSent) sendJson(res, 500, graphqlError('Internal server error', 'INTERNAL_SERVER_ERROR'));
       else res.destroy();
     });
   });
   server.keepAliveTimeout = 65_000;
+  // Connections past the cap are closed as they arrive (idle keep-alive ones count too).
+  server.maxConnections = maxConnections;
   server.on('clientError', answerClientError);
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => { server.once('listening', resolve); server.once('error', reject); });

@@ -11,7 +11,7 @@ import { checkPageArgs, needsTotal, toConnection, toWindow, type PageRequest } f
 import { cursorBinding, fromCursor, toCursor, type CursorPosition } from '../pagination/cursor';
 import type { CallOptions, UpstreamClient } from '../upstream/client';
 import { toUpstreamTime } from '../upstream/time';
-import type { ListBackupsParams } from '../upstream/url';
+import { MAX_UPSTREAM_OFFSET, type ListBackupsParams } from '../upstream/url';
 import { BackupList, CHUNK, type Chunk } from './lists';
 import type { Backup, BackupConnectionModel, BackupFilter, BackupStatus, BackupType } from './model';
 import { toBackup, WIRE_BACKUP_TYPE } from './normalize';
@@ -124,6 +124,23 @@ async function relocate(list: BackupList, position: CursorPosition, pads: { forw
   throw new CursorStaleError();
 }
 
+/**
+ * Refuses, before any call, cursors whose reads would reach offsets the upstream does not serve.
+ * A cursor's binding is a hash of public values (instance, project, filter), so anyone can mint
+ * one at any offset; without this, `first: 500` after a cursor at 2^31-1 made six calls, five of
+ * them at offsets the upstream refuses. The furthest row read is the page after an `after`
+ * cursor plus the relocation window past it, or the window past a `before` cursor (relocate()).
+ * No list the upstream can page reaches such an offset, so the cursor is bad input, not stale.
+ */
+function refuseUnreachable(first: number | undefined, after: CursorPosition | undefined, before: CursorPosition | undefined): void {
+  const reach = (position: CursorPosition, pad: number): number => position.offset + 1 + RELOCATION_WINDOW + pad;
+  for (const [argument, end] of [['after', after && reach(after, first ?? 0)], ['before', before && reach(before, 0)]] as const) {
+    if (end !== undefined && end - 1 > MAX_UPSTREAM_OFFSET) {
+      throw new InvalidInputError(`Argument "${argument}" is not a valid cursor: it points beyond any list the upstream can page.`);
+    }
+  }
+}
+
 export class BackupService {
   private readonly lists = new Map<string, BackupList>();
   /** Made on the first lookup: most requests only list, and need no loader. */
@@ -147,6 +164,7 @@ export class BackupService {
     const binding = cursorBinding([instanceId, project, filterKey(filter)]);
     const after = args.after != null ? fromCursor(args.after, binding, 'after') : undefined;
     const before = args.before != null ? fromCursor(args.before, binding, 'before') : undefined;
+    refuseUnreachable(page.first, after, before);
     this.callOptions(); // fail before any call when there are no credentials
 
     const list = this.list(instanceId, filter);

@@ -28,7 +28,9 @@ export interface FastPathDeps {
   schema: GraphQLSchema;
   store: OperationStore;
   callLimit: UpstreamCallLimit;
-  createContext: (header: HeaderGetter, requestId: string) => GatewayContext;
+  createContext: (header: HeaderGetter, requestId: string, signal?: AbortSignal) => GatewayContext;
+  /** The signal that aborts when a request's client leaves (server.ts), for its context. */
+  clientSignal?: (req: http.IncomingMessage) => AbortSignal | undefined;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   record: OperationRecorder;
   /** Counts the operations this path answered. */
@@ -87,7 +89,7 @@ export function createFastPath(deps: FastPathDeps): FastPath {
         const value = req.headers[name];
         return Array.isArray(value) ? value.join(', ') : value;
       };
-      const context = createContext(header, requestId);
+      const context = createContext(header, requestId, deps.clientSignal?.(req));
       const result = await known.compiled.query(undefined, context, variables ?? {});
       let errors: GraphQLFormattedError[] | undefined;
       if (result.errors) {

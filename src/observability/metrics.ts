@@ -13,7 +13,8 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 
 export interface Metrics {
   registry: Registry;
-  httpRequest(route: string, method: string, status: number, seconds: number): void;
+  /** `status` is `aborted` for a request whose response was not sent whole: its client left first. */
+  httpRequest(route: string, method: string, status: number | 'aborted', seconds: number): void;
   operation(name: string | undefined, outcome: 'ok' | 'error' | 'partial', seconds: number): void;
   upstreamAttempt(info: AttemptInfo): void;
   cacheLookup(outcome: 'hit' | 'stale' | 'miss' | 'coalesced'): void;
@@ -48,11 +49,11 @@ function children<A extends Array<string | number>, T>(make: (...args: A) => T):
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const httpRequests = new Counter({ name: 'http_requests_total', help: 'HTTP requests by route, method and status.', labelNames: ['route', 'method', 'status'], registers: [registry] });
+  const httpRequests = new Counter({ name: 'http_requests_total', help: 'HTTP requests by route, method and status ("aborted": the client left before the whole response was sent).', labelNames: ['route', 'method', 'status'], registers: [registry] });
   const httpDuration = new Histogram({ name: 'http_request_duration_seconds', help: 'HTTP request duration by route.', labelNames: ['route'], buckets: LATENCY_BUCKETS, registers: [registry] });
   const operations = new Counter({ name: 'graphql_operations_total', help: 'GraphQL operations by operation name and outcome (ok, partial: data with errors, error: no data).', labelNames: ['operation', 'outcome'], registers: [registry] });
   const operationDuration = new Histogram({ name: 'graphql_operation_duration_seconds', help: 'GraphQL operation duration by operation name.', labelNames: ['operation'], buckets: LATENCY_BUCKETS, registers: [registry] });
-  const upstreamCalls = new Counter({ name: 'upstream_calls_total', help: 'Upstream calls (attempts, retries included) by HTTP status (or timeout/network/bad_response) and upstream error code.', labelNames: ['status', 'error_code'], registers: [registry] });
+  const upstreamCalls = new Counter({ name: 'upstream_calls_total', help: 'Upstream calls (attempts, retries included) by HTTP status (or timeout/network/bad_response/cancelled: every requester left) and upstream error code.', labelNames: ['status', 'error_code'], registers: [registry] });
   const upstreamDuration = new Histogram({ name: 'upstream_call_duration_seconds', help: 'Upstream call latency by status.', labelNames: ['status'], buckets: LATENCY_BUCKETS, registers: [registry] });
   const retries = new Counter({ name: 'upstream_retries_total', help: 'Upstream attempts that were retries.', registers: [registry] });
   const cache = new Counter({ name: 'upstream_cache_lookups_total', help: 'Upstream page lookups: hit (fresh), stale (served while refreshed), miss (called upstream), coalesced (shared an identical call in flight).', labelNames: ['outcome'], registers: [registry] });
@@ -72,7 +73,7 @@ export function createMetrics(): Metrics {
 
   // Each label set's children, made once: prom-client hashes the label object on every
   // `inc(labels)`/`observe(labels)`, which was about 2% of a page request's CPU.
-  const httpChildren = children((route: string, method: string, status: number) => ({
+  const httpChildren = children((route: string, method: string, status: number | 'aborted') => ({
     count: httpRequests.labels({ route, method, status: String(status) }),
     duration: httpDuration.labels({ route }),
   }));
@@ -99,7 +100,8 @@ export function createMetrics(): Metrics {
     },
     upstreamAttempt(info) {
       const status = info.status !== undefined ? String(info.status)
-        : info.error === 'UpstreamTimeoutError' ? 'timeout' : info.error === 'UpstreamBadResponseError' ? 'bad_response' : 'network';
+        : info.error === 'UpstreamTimeoutError' ? 'timeout' : info.error === 'UpstreamCallCancelledError' ? 'cancelled'
+        : info.error === 'UpstreamBadResponseError' ? 'bad_response' : 'network';
       const errorCode = info.errorCode && /^[A-Za-z]{2,8}\.\d{3,6}$/.test(info.errorCode) ? info.errorCode : info.errorCode ? 'other' : '';
       const child = upstreamChildren(status, errorCode);
       child.count.inc();

@@ -8,6 +8,13 @@
  * let the gateway find the backup again when newer backups have shifted the offsets.
  *
  * Version 1 (`v1:<binding>:<offset>`, before anchors existed) is still read, as an offset alone.
+ *
+ * The binding is an unkeyed hash of public values: it catches a cursor replayed on another list,
+ * not a forged one. It is not keyed on purpose: a minted cursor only chooses an offset in a list
+ * its caller may page through anyway (the upstream checks the caller's credentials on every call),
+ * and a key would have to be shared by every replica and kept across restarts for cursors to
+ * survive. What a minted offset could cost, calls at offsets the upstream refuses, is refused
+ * before any call (backups/service.ts).
  */
 import { createHash } from 'node:crypto';
 

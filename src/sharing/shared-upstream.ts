@@ -6,7 +6,7 @@
  */
 import { BudgetExhaustedError } from '../errors/domain';
 import type { Logger } from '../logger';
-import { UpstreamTimeoutError } from '../upstream/errors';
+import { UpstreamCallCancelledError, UpstreamTimeoutError } from '../upstream/errors';
 import { callerIdentity, type AttemptInfo, type CallOptions, type ListBackupsResult, type UpstreamClient } from '../upstream/client';
 import { listBackupsPath, type ListBackupsParams } from '../upstream/url';
 import type { BudgetAnswer, SharedStore } from './store';
@@ -33,6 +33,8 @@ interface Waiter {
   /** Epoch ms (`Date.now()`, as the client reads deadlines); undefined: waits as long as the call runs. */
   deadline: number | undefined;
   onAttempt?: (attempt: AttemptInfo) => void;
+  /** Aborted when its client left: it stops waiting, and the call stops when no one else waits. */
+  signal?: AbortSignal;
 }
 
 /** An upstream call in flight, shared by every request for the same key while it runs. */
@@ -46,6 +48,10 @@ interface SharedCall {
    * gave up has passed its deadline, so it never holds the call longer than a waiter does.
    */
   latestDeadline: number;
+  /** Stops the call: once no request waits on it any more (each one left early). */
+  cancel: AbortController;
+  /** A background refresh is part of it: it goes on with no one waiting, to refresh the cache. */
+  kept: boolean;
 }
 
 const deadlineOf = (options: CallOptions): number | undefined => (typeof options.deadline === 'function' ? options.deadline() : options.deadline);
@@ -54,23 +60,31 @@ export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamCl
   const { client, store, ttlMs, staleMs, budgetPerMinute, now = Date.now, logger, onLookup, onBudget } = options;
   const inFlight = new Map<string, SharedCall>();
 
+  /** Takes a call out of the map, unless a newer call for the key has replaced it there. */
+  function forget(key: string, call: SharedCall): void {
+    if (inFlight.get(key) === call) inFlight.delete(key);
+  }
+
   function startCall(identity: string, key: string, params: ListBackupsParams, callOptions: CallOptions): SharedCall {
     const beforeAttempt = async (): Promise<void> => {
       const budget = await store.takeBudget(identity, budgetPerMinute, now());
       onBudget?.(identity, budget);
       if (!budget.ok) throw new BudgetExhaustedError(budget.retryAfterSeconds);
     };
-    const call: SharedCall = { promise: undefined as never, waiters: [], latestDeadline: deadlineOf(callOptions) ?? Number.POSITIVE_INFINITY };
+    const call: SharedCall = {
+      promise: undefined as never, waiters: [], latestDeadline: deadlineOf(callOptions) ?? Number.POSITIVE_INFINITY, cancel: new AbortController(), kept: false,
+    };
     // Each attempt is told to every request waiting: as its own to the first, as shared to the others.
     const onAttempt = (attempt: AttemptInfo): void => {
       call.waiters.forEach((waiter, i) => waiter.onAttempt?.(i === 0 ? attempt : { ...attempt, shared: true }));
     };
     const deadline = (): number | undefined => (Number.isFinite(call.latestDeadline) ? call.latestDeadline : undefined);
     call.promise = (async () => {
-      const result = await client.listBackups(params, { ...callOptions, beforeAttempt, onAttempt, deadline });
+      // The call's own signal, not its first requester's: it stops when every requester has left.
+      const result = await client.listBackups(params, { ...callOptions, beforeAttempt, onAttempt, deadline, signal: call.cancel.signal });
       if (ttlMs > 0) await store.setPage(key, { body: result.body, requestId: result.requestId, fetchedAt: now() }, ttlMs + staleMs);
       return result;
-    })().finally(() => inFlight.delete(key));
+    })().finally(() => forget(key, call));
     inFlight.set(key, call);
     return call;
   }
@@ -81,7 +95,8 @@ export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamCl
    * the others); a background refresh (`waits: false`) lends the call its deadline but waits on nothing.
    */
   function fetchShared(identity: string, key: string, params: ListBackupsParams, callOptions: CallOptions, waits: boolean): Promise<ListBackupsResult> {
-    const waiter: Waiter = { deadline: deadlineOf(callOptions), onAttempt: callOptions.onAttempt };
+    if (waits && callOptions.signal?.aborted) return Promise.reject(new UpstreamCallCancelledError()); // its client left while it queued
+    const waiter: Waiter = { deadline: deadlineOf(callOptions), onAttempt: callOptions.onAttempt, signal: callOptions.signal };
     let call = inFlight.get(key);
     if (call) {
       call.latestDeadline = Math.max(call.latestDeadline, waiter.deadline ?? Number.POSITIVE_INFINITY);
@@ -90,23 +105,44 @@ export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamCl
       call = startCall(identity, key, params, callOptions);
       if (waits) onLookup?.('miss');
     }
-    return waits ? waitOn(call, waiter) : call.promise;
+    if (!waits) call.kept = true;
+    return waits ? waitOn(key, call, waiter) : call.promise;
   }
 
-  function waitOn(call: SharedCall, waiter: Waiter): Promise<ListBackupsResult> {
+  /**
+   * Waits on a shared call for one request, until the call settles, the request's deadline
+   * passes or its client leaves. When the last waiter leaves early (and no background refresh
+   * shares the call), the call is cancelled and forgotten at once, so that a request arriving
+   * next starts a call of its own rather than joining one being cancelled.
+   */
+  function waitOn(key: string, call: SharedCall, waiter: Waiter): Promise<ListBackupsResult> {
     call.waiters.push(waiter);
     const leave = (): void => {
       const i = call.waiters.indexOf(waiter);
       if (i >= 0) call.waiters.splice(i, 1);
     };
     return new Promise((resolve, reject) => {
-      const timer = waiter.deadline === undefined ? undefined : setTimeout(() => {
+      const settle = (): void => {
+        clearTimeout(timer);
+        waiter.signal?.removeEventListener('abort', onLeft);
         leave();
-        reject(new UpstreamTimeoutError(0)); // this request's deadline; the call goes on for the others
+      };
+      const leaveEarly = (error: Error): void => {
+        settle();
+        reject(error);
+        if (call.waiters.length === 0 && !call.kept) {
+          forget(key, call);
+          call.cancel.abort();
+        }
+      };
+      const timer = waiter.deadline === undefined ? undefined : setTimeout(() => {
+        leaveEarly(new UpstreamTimeoutError(0)); // this request's deadline; the call goes on for the others
       }, Math.max(0, waiter.deadline - Date.now()));
+      const onLeft = (): void => leaveEarly(new UpstreamCallCancelledError());
+      waiter.signal?.addEventListener('abort', onLeft, { once: true });
       call.promise.then(
-        (result) => { clearTimeout(timer); leave(); resolve(result); },
-        (error: unknown) => { clearTimeout(timer); leave(); reject(error); },
+        (result) => { settle(); resolve(result); },
+        (error: unknown) => { settle(); reject(error); },
       );
     });
   }

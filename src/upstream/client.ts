@@ -13,10 +13,10 @@ import { createHash } from 'node:crypto';
 import { Pool, errors as undiciErrors } from 'undici';
 
 import { AkGuard, type KeyVerdict } from './ak-guard';
-import { UpstreamBadResponseError, UpstreamError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError } from './errors';
+import { UpstreamBadResponseError, UpstreamCallCancelledError, UpstreamError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError } from './errors';
 import { signRequest } from './signer';
 import { listBackupsParts, toPathAndQuery, type ListBackupsParams } from './url';
-import { parseErrorBody, parseListBackupsResponse, type ListBackupsResponseDTO } from './wire';
+import { parseErrorBody, parseListBackupsResponse, toRequestId, type ListBackupsResponseDTO } from './wire';
 
 /** How a call authenticates. `none` is only ever chosen for a loopback upstream (see context.ts). */
 export type UpstreamAuth =
@@ -38,6 +38,11 @@ export interface CallOptions {
    * call shared by several requests lasts as long as the latest of them waits (shared-upstream.ts).
    */
   deadline?: number | (() => number | undefined);
+  /**
+   * Aborted when nobody wants the answer any more (the client disconnected): no attempt starts,
+   * the one in flight is cut and the backoff wait ends; the call throws UpstreamCallCancelledError.
+   */
+  signal?: AbortSignal;
 }
 
 /** Who a call counts against upstream: a hash of the caller's token, the service AK, or one anonymous identity. */
@@ -72,7 +77,8 @@ export interface UpstreamClientOptions {
   /** First backoff step; each retry doubles it, with jitter. @default 100 */
   backoffBaseMs?: number;
   random?: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** The backoff wait; it may end early when `signal` aborts (the call also stops waiting then). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** The clock that dates AK/SK signatures. */
   now?: () => Date;
   /** Told about every attempt, for logs and metrics. Never receives credentials. */
@@ -109,6 +115,36 @@ export interface AttemptInfo {
 /** An answer larger than this is refused (the largest real page, 100 rows, is about 60 KB). */
 const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
+/**
+ * Undici's limit on an answer's headers (16 KB by default) turned a 60 KB `X-Request-Id` into a
+ * network error, and the call into UPSTREAM_UNAVAILABLE. A larger limit lets such an answer be
+ * read, and its request id dropped for its shape (wire.ts).
+ */
+const MAX_RESPONSE_HEADER_BYTES = 256 * 1024;
+
+/** The request headers that carry credentials: nothing relayed from the answer may contain them. */
+const CREDENTIAL_HEADERS = ['X-Auth-Token', 'Authorization', 'X-Security-Token'];
+
+/**
+ * The credential parts a request carried: a token, the security token, and the AK and signature
+ * inside an `Authorization` value (`SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…`).
+ * Parts shorter than 8 characters (the scheme's words) are not secrets and could match anything.
+ */
+function credentialParts(headers: Record<string, string>): string[] {
+  return CREDENTIAL_HEADERS.flatMap((name) => headers[name]?.split(/[\s,=]+/) ?? []).filter((part) => part.length >= 8);
+}
+
+/**
+ * A value the answer wants relayed (`error_code`, a request id), unless it echoes a credential of
+ * the request: a proxy that copies the request into its answer must not hand the caller's token,
+ * or the service's signature, to whoever reads the error or the log. The shapes (wire.ts) stop
+ * most echoes; this stops one that happens to have a relayable shape.
+ */
+function relayable(value: string | undefined, secrets: readonly string[]): string | undefined {
+  if (value === undefined) return undefined;
+  return secrets.some((secret) => value.includes(secret) || secret.includes(value)) ? undefined : value;
+}
+
 /** Node's code for a failed connection (`ECONNREFUSED`, `ECONNRESET`...), or undici's, for logs and metrics. */
 function networkCode(error: unknown): string | undefined {
   const own = (error as { code?: unknown } | null)?.code;
@@ -117,7 +153,21 @@ function networkCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((resolve) => {
+  const timer = setTimeout(done, ms);
+  signal?.addEventListener('abort', done, { once: true });
+  function done(): void {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', done);
+    resolve();
+  }
+});
+
+/** Settles when `signal` aborts (never without one). */
+const whenAborted = (signal: AbortSignal | undefined): Promise<void> => new Promise((resolve) => {
+  if (signal?.aborted) resolve();
+  else signal?.addEventListener('abort', () => resolve(), { once: true });
+});
 
 /** Whether an error is worth another attempt: 5xx, 409 (instance busy), 429 and network failures; never 4xx otherwise. */
 export function isRetryable(error: unknown): boolean {
@@ -153,11 +203,15 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const prefixSegments = base.pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
   // One pool for the one origin; redirects are never followed (the API does not redirect) and
   // proxy variables are ignored (a proxy in front of RDS goes in RDS_ENDPOINT).
-  const pool = new Pool(base.origin, { connections: 256, keepAliveTimeout: 30_000, maxResponseSize: MAX_RESPONSE_BYTES });
+  const pool = new Pool(base.origin, { connections: 256, keepAliveTimeout: 30_000, maxResponseSize: MAX_RESPONSE_BYTES, maxHeaderSize: MAX_RESPONSE_HEADER_BYTES });
   const pathPrefix = base.pathname.replace(/\/+$/, '');
 
-  /** One HTTP exchange, aborted once `timeLeft()` is not positive (read again when it was due, as it may have moved). */
-  async function once(path: string, headers: Record<string, string>, timeLeft: () => number): Promise<ListBackupsResult> {
+  /**
+   * One HTTP exchange, aborted once `timeLeft()` is not positive (read again when it was due, as
+   * it may have moved), or at once when `cancel` aborts.
+   */
+  async function once(path: string, headers: Record<string, string>, timeLeft: () => number, cancel: AbortSignal | undefined): Promise<ListBackupsResult> {
+    if (cancel?.aborted) throw new UpstreamCallCancelledError(); // while it waited for the AK's slot or the budget
     const abort = new AbortController();
     const started = Date.now();
     let timer: NodeJS.Timeout | undefined;
@@ -166,6 +220,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       if (left <= 0) abort.abort();
       else timer = setTimeout(arm, left);
     };
+    const onCancel = (): void => abort.abort();
+    cancel?.addEventListener('abort', onCancel, { once: true });
     arm();
     let status: number;
     let responseHeaders: Record<string, string | string[] | undefined>;
@@ -176,24 +232,27 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       responseHeaders = response.headers;
       text = await response.body.text();
     } catch (error) {
+      if (cancel?.aborted) throw new UpstreamCallCancelledError();
       if (abort.signal.aborted) throw new UpstreamTimeoutError(Date.now() - started);
       if (error instanceof undiciErrors.ResponseExceededMaxSizeError) throw new UpstreamBadResponseError(`the body is larger than ${MAX_RESPONSE_BYTES} bytes`);
       throw new UpstreamNetworkError(networkCode(error));
     } finally {
       clearTimeout(timer);
+      cancel?.removeEventListener('abort', onCancel);
     }
     const header = (name: string): string | undefined => {
       const value = responseHeaders[name];
       return typeof value === 'string' ? value : undefined;
     };
-    const requestId = header('x-request-id');
+    const secrets = credentialParts(headers);
+    const requestId = relayable(toRequestId(header('x-request-id')), secrets);
     if (status >= 200 && status < 300) return { body: parseListBackupsResponse(text, requestId), requestId };
     const err = parseErrorBody(text);
-    throw new UpstreamHttpError(status, err.errorCode, requestId ?? err.requestId, retryAfterSeconds(header('retry-after')));
+    throw new UpstreamHttpError(status, relayable(err.errorCode, secrets), requestId ?? relayable(err.requestId, secrets), retryAfterSeconds(header('retry-after')));
   }
 
   return {
-    async listBackups(params, { auth, language, beforeAttempt, onAttempt: onThisAttempt, deadline }) {
+    async listBackups(params, { auth, language, beforeAttempt, onAttempt: onThisAttempt, deadline, signal }) {
       const parts = listBackupsParts(params);
       const path = toPathAndQuery(parts);
       const headers: Record<string, string> = { 'Content-Type': 'application/json' };
@@ -215,6 +274,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         return at === undefined ? Number.POSITIVE_INFINITY : at - Date.now();
       };
       for (let attempt = 0; ; attempt++) {
+        if (signal?.aborted) throw new UpstreamCallCancelledError();
         if (deadlineLeft() <= 0) throw new UpstreamTimeoutError(0); // the operation's deadline has passed
         // The service AK waits for a slot: see ak-guard.ts. Its release says what the answer told of the key.
         const release = auth.kind === 'aksk' ? await akGuard.admit(auth.ak, deadlineLeft) : undefined;
@@ -234,19 +294,19 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         };
         let result: ListBackupsResult;
         try {
-          result = await once(path, attemptHeaders(), timeLeft);
+          result = await once(path, attemptHeaders(), timeLeft, signal);
         } catch (error) {
           release?.(keyVerdict(error));
           if (error instanceof UpstreamHttpError) report({ status: error.status, errorCode: error.errorCode, requestId: error.requestId, error: error.name });
           else report({ error: error instanceof Error ? error.name : 'unknown', requestId: error instanceof UpstreamError ? error.requestId : undefined });
-          if (!(error instanceof UpstreamError) || !isRetryable(error) || attempt >= retries) throw error;
+          if (!(error instanceof UpstreamError) || !isRetryable(error) || attempt >= retries || signal?.aborted) throw error;
           let wait = backoffBaseMs * 2 ** attempt * (0.5 + random() / 2);
           if (error instanceof UpstreamHttpError && error.status === 429 && error.retryAfterSeconds !== undefined) {
             if (error.retryAfterSeconds * 1000 > maxRetryAfterMs) throw error; // the caller learns retryAfterSeconds instead of hanging
             wait = Math.max(wait, error.retryAfterSeconds * 1000);
           }
           if (wait >= deadlineLeft()) throw error; // no time left for another attempt
-          await sleep(wait);
+          await Promise.race([sleep(wait, signal), whenAborted(signal)]);
           continue;
         }
         release?.('accepted');

@@ -32,6 +32,20 @@ export class UpstreamTimeoutError extends UpstreamError {
   }
 }
 
+/**
+ * Every request that wanted the call left (its client disconnected), so the call was stopped:
+ * no further attempt, the one in flight cut, the backoff wait ended. To everything above the
+ * client it is a call whose deadline came (the requester's deadline is now), hence the subclass:
+ * it is formatted and never retried as one. Its own name tells it apart in logs and metrics.
+ */
+export class UpstreamCallCancelledError extends UpstreamTimeoutError {
+  override name = 'UpstreamCallCancelledError';
+  constructor() {
+    super(0);
+    this.message = 'upstream call cancelled: its requester left';
+  }
+}
+
 /** The connection failed (refused, reset, DNS...). `code` is Node's error code, e.g. `ECONNREFUSED`. */
 export class UpstreamNetworkError extends UpstreamError {
   override name = 'UpstreamNetworkError';

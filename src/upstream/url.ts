@@ -21,6 +21,12 @@ export interface ListBackupsParams {
   status?: 'BUILDING' | 'COMPLETED' | 'FAILED';
 }
 
+/**
+ * The largest `offset` the upstream serves: the API types it as a 32-bit integer and refuses more
+ * (the simulator's validation does the same, src/simulator/query.ts).
+ */
+export const MAX_UPSTREAM_OFFSET = 2 ** 31 - 1;
+
 /** A request before encoding: what both the URL and the signature are built from. */
 export interface RequestParts {
   pathSegments: string[];

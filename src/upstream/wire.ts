@@ -140,19 +140,41 @@ export function parseListBackupsResponse(text: string, requestId?: string): List
   }
 }
 
-/** Reads what an error body says, whatever its variant; never throws. */
+/**
+ * The shapes of the two values the gateway relays from an answer (in `extensions.upstream`, logs
+ * and metrics): anything else is dropped, not relayed. An upstream, or a proxy before it, may
+ * copy the request into them (a token, an `Authorization` header with its signature), or put
+ * markup or 60 KB there; an id a client cannot use is worth less than one that leaks.
+ * - error codes as the API documents them: `DBS.200001`, `APIG.0301`, `APIGW.0308` (letters, a
+ *   dot, digits). A token of that shape is still refused by the client (client.ts).
+ * - request ids: hex, with dashes for the UUID form, at most 40 characters (the cloud's and the
+ *   simulator's are 32 hex digits). An AK/SK signature (64 hex digits) is longer.
+ */
+const ERROR_CODE = /^[A-Za-z]{2,16}\.\d{1,8}$/;
+const REQUEST_ID = /^[0-9A-Fa-f][0-9A-Fa-f-]{0,39}$/;
+
+/** An error code as documented, trimmed; undefined for anything else. */
+export function toErrorCode(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length > 64) return undefined;
+  const code = value.trim();
+  return ERROR_CODE.test(code) ? code : undefined;
+}
+
+/** A request id of the documented shape, trimmed; undefined for anything else. */
+export function toRequestId(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length > 64) return undefined;
+  const id = value.trim();
+  return REQUEST_ID.test(id) ? id : undefined;
+}
+
+/** Reads what an error body says, whatever its variant, keeping only values of the documented shapes; never throws. */
 export function parseErrorBody(text: string): UpstreamErrorBody {
   try {
     const body: unknown = JSON.parse(text);
     if (!isObj(body)) return {};
     const o = trimKeys(body);
     const nested = isObj(o.error) ? trimKeys(o.error) : undefined;
-    const code = o.error_code ?? nested?.code;
-    const requestId = o.request_id;
-    return {
-      errorCode: typeof code === 'string' && code.length <= 64 ? code.trim() : undefined,
-      requestId: typeof requestId === 'string' && requestId.length <= 128 ? requestId.trim() : undefined,
-    };
+    return { errorCode: toErrorCode(o.error_code ?? nested?.code), requestId: toRequestId(o.request_id) };
   } catch {
     return {};
   }

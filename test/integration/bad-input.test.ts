@@ -2,7 +2,10 @@
  * Hostile and malformed requests, each answered with the expected status and code, none of them
  * reaching the upstream, and the gateway answering the next query every time.
  */
+import { filterKey } from '../../src/backups/service';
+import { cursorBinding, toCursor } from '../../src/pagination/cursor';
 import { rawRequest } from '../helpers/http';
+import { PROJECT } from '../helpers/simulator';
 import { startStack, type Stack } from '../helpers/stack';
 
 let stack: Stack;
@@ -36,7 +39,9 @@ const nest = (depth: number): string => {
   for (let i = 0; i < depth; i++) inner = `nodes { instance { backups { ${inner} } } }`;
   return `{ backups(instanceId: "${'A'.repeat(8)}") { ${inner} } }`;
 };
-const PAGE = 'query($id: ID!, $first: Int, $last: Int, $after: String, $filter: BackupFilter) { backups(instanceId: $id, first: $first, last: $last, after: $after, filter: $filter) { totalCount } }';
+const PAGE = 'query($id: ID!, $first: Int, $last: Int, $after: String, $before: String, $filter: BackupFilter) { backups(instanceId: $id, first: $first, last: $last, after: $after, before: $before, filter: $filter) { totalCount } }';
+/** A cursor minted as a client can: its binding is a hash of public values (instance, project, filter). */
+const mintCursor = (instanceId: string, offset: number): string => toCursor(cursorBinding([instanceId, PROJECT, filterKey({})]), { offset, time: 0, id: 'x' });
 
 const CASES: Array<[string, Case]> = [
   ['malformed JSON', { body: '{"query": ', status: 400, code: 'BAD_REQUEST' }],
@@ -81,6 +86,8 @@ const CASES: Array<[string, Case]> = [
   ['percent-encoding in X-Project-Id', { query: PAGE, variables: { id: 'i1' }, headers: { 'X-Project-Id': 'proj%2Fx' }, status: 200, code: 'BAD_USER_INPUT' }],
   ['headers over 64 KB', { query: '{ __typename }', headers: { 'X-Auth-Token': 't'.repeat(70_000) }, status: 431 }],
   ['a forged cursor', { query: PAGE, variables: { id: 'i1', after: Buffer.from('v2:AAAAAAAAAAAA:0:0:x').toString('base64url') }, status: 200, code: 'BAD_USER_INPUT' }],
+  ['a forged cursor at offset 2^31-1, first: 500', { query: PAGE, variables: () => ({ id: a, first: 500, after: mintCursor(a, 2 ** 31 - 1) }), status: 200, code: 'BAD_USER_INPUT' } as never],
+  ['a forged cursor at offset 2^31-1, last: 500 before it', { query: PAGE, variables: () => ({ id: a, last: 500, before: mintCursor(a, 2 ** 31 - 1) }), status: 200, code: 'BAD_USER_INPUT' } as never],
   ['a cursor of another filter', { query: PAGE, variables: () => ({ id: a, after: cursorOfA, filter: { type: 'AUTO' } }), status: 200, code: 'BAD_USER_INPUT' } as never],
   ['a cursor of another instance', { query: PAGE, variables: () => ({ id: 'other', after: cursorOfA }), status: 200, code: 'BAD_USER_INPUT' } as never],
   ['a 300-character cursor', { query: PAGE, variables: { id: 'i1', after: 'A'.repeat(300) }, status: 200, code: 'BAD_USER_INPUT' }],

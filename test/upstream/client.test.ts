@@ -34,11 +34,11 @@ const answer = (status: number, body: unknown, headers: Record<string, string> =
 
 describe('upstream client transport', () => {
   it('keeps a path prefix of the endpoint (a proxy in front of RDS) and encodes the query as the API wants', async () => {
-    await withUpstream(answer(200, { backups: [ROW], total_count: 1 }, { 'x-request-id': 'up-1' }), async (url, seen) => {
+    await withUpstream(answer(200, { backups: [ROW], total_count: 1 }, { 'x-request-id': '0a1b2c3d4e5f60718293a4b5c6d7e8f9' }), async (url, seen) => {
       const client = createUpstreamClient({ endpoint: `${url}/rds-proxy/`, timeoutMs: 2000, retries: 0 });
       try {
         const result = await client.listBackups({ ...PARAMS, beginTime: '2026-10-31T00:00:00+0800', endTime: '2026-10-31T01:00:00+0800' }, NONE);
-        expect(result.requestId).toBe('up-1');
+        expect(result.requestId).toBe('0a1b2c3d4e5f60718293a4b5c6d7e8f9');
         expect(result.body.backups.map((b) => b.id)).toEqual(['b1']);
         expect(seen).toEqual(['/rds-proxy/v3/p1/backups?begin_time=2026-10-31T00%3A00%3A00%2B0800&end_time=2026-10-31T01%3A00%3A00%2B0800&instance_id=i1&limit=1&offset=0']);
       } finally {
@@ -60,12 +60,12 @@ describe('upstream client transport', () => {
   });
 
   it('reads Retry-After and the error body of a refusal', async () => {
-    await withUpstream(answer(429, { error_code: 'APIGW.0308', error_msg: 'throttled', request_id: 'gw-9' }, { 'retry-after': '30' }), async (url) => {
+    await withUpstream(answer(429, { error_code: 'APIGW.0308', error_msg: 'throttled', request_id: '9f8e7d6c5b4a39281706f5e4d3c2b1a0' }, { 'retry-after': '30' }), async (url) => {
       const client = createUpstreamClient({ endpoint: url, timeoutMs: 2000, retries: 0 });
       try {
         const error = await client.listBackups(PARAMS, NONE).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(UpstreamHttpError);
-        expect(error).toMatchObject({ status: 429, errorCode: 'APIGW.0308', requestId: 'gw-9', retryAfterSeconds: 30 });
+        expect(error).toMatchObject({ status: 429, errorCode: 'APIGW.0308', requestId: '9f8e7d6c5b4a39281706f5e4d3c2b1a0', retryAfterSeconds: 30 });
       } finally {
         client.close();
       }

@@ -1,5 +1,5 @@
 import { UpstreamBadResponseError } from '../../src/upstream/errors';
-import { parseErrorBody, parseListBackupsResponse } from '../../src/upstream/wire';
+import { parseErrorBody, parseListBackupsResponse, toErrorCode, toRequestId } from '../../src/upstream/wire';
 
 const row = (extra: Record<string, unknown> = {}) => ({
   id: 'b1', name: 'n', type: 'auto', size: 2803, status: 'COMPLETED', begin_time: '2018-08-06T12:41:14+0800',
@@ -44,11 +44,35 @@ describe('parseListBackupsResponse()', () => {
 describe('parseErrorBody()', () => {
   it('reads the RDS, API gateway and SDK variants', () => {
     expect(parseErrorBody('{"error_code": "DBS.200001", "error_msg": "x"}')).toEqual({ errorCode: 'DBS.200001', requestId: undefined });
-    expect(parseErrorBody('{"error_code": "APIGW.0308", "error_msg": "x", "request_id": "r1"}')).toEqual({ errorCode: 'APIGW.0308', requestId: 'r1' });
+    expect(parseErrorBody('{"error_code": "APIGW.0308", "error_msg": "x", "request_id": "c0ffee00-1234-4abc-8def-0123456789ab"}')).toEqual({ errorCode: 'APIGW.0308', requestId: 'c0ffee00-1234-4abc-8def-0123456789ab' });
     expect(parseErrorBody('{"error": {"code": "APIG.0301", "message": "x"}}')).toEqual({ errorCode: 'APIG.0301', requestId: undefined });
   });
   it('never throws', () => {
     expect(parseErrorBody('<html>502</html>')).toEqual({});
     expect(parseErrorBody('null')).toEqual({});
+  });
+});
+
+describe('toErrorCode() and toRequestId(): only the documented shapes are relayed', () => {
+  it.each(['DBS.200001', 'APIG.0301', 'APIGW.0308', ' DBS.108000 '])('keeps the error code %j', (code) => {
+    expect(toErrorCode(code)).toBe(code.trim());
+  });
+  it.each([
+    'SDK-HMAC-SHA256 Access=HPUAEXAMPLE, SignedHeaders=host, Signature=ab12', 'caller-token', '<script>alert(1)</script>', 'DBS.', '.0301',
+    'DBS.200001.x', `DBS.${'1'.repeat(60)}`, 'a'.repeat(60_000), 42, null,
+  ])('drops the error code %j', (code) => {
+    expect(toErrorCode(code)).toBeUndefined();
+  });
+  it.each(['0123456789abcdef0123456789abcdef', 'C0FFEE00-1234-4ABC-8DEF-0123456789AB', 'a1'])('keeps the request id %j', (id) => {
+    expect(toRequestId(id)).toBe(id);
+  });
+  it.each([
+    'f'.repeat(64), // an AK/SK signature is 64 hex digits
+    'f'.repeat(60_000), '<script>', 'req-1', '-abc', 'ab cd', '', 7,
+  ])('drops the request id %j', (id) => {
+    expect(toRequestId(id)).toBeUndefined();
+  });
+  it('drops what an error body carries in other shapes', () => {
+    expect(parseErrorBody(JSON.stringify({ error_code: 'SDK-HMAC-SHA256 Access=AK', request_id: '<b>' }))).toEqual({ errorCode: undefined, requestId: undefined });
   });
 });
