@@ -100,9 +100,15 @@ const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
  * Node's own answer to a request it cannot parse (a bad method, request line or framing, headers
  * over `maxHeaderSize`) is a bare status line; this one says the same with a JSON body.
  */
+/** Node's limit on a request line and its headers; larger ones get 431. */
+const MAX_HEADER_BYTES = 65_536;
+
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) { socket.destroy(); return; }
-  const [status, message] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'The request line and headers are larger than 64 KB.']
+  // As Node's own handler: no answer once a response on this socket has begun (a pipelined
+  // request after it broke), else its bytes would land inside that response.
+  const current = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || current?.headersSent) { socket.destroy(); return; }
+  const [status, message] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, `The request line and headers are larger than ${MAX_HEADER_BYTES / 1024} KB.`]
     : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'The request did not arrive in time.']
     : [400, 'The request is not valid HTTP/1.1.'];
   const body = JSON.stringify(graphqlError(message, 'BAD_REQUEST'));
@@ -279,7 +285,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   let shuttingDown = false;
   const { headersTimeoutMs, requestTimeoutMs, maxConnections } = config.connections;
   const server = http.createServer({
-    maxHeaderSize: 65_536,
+    maxHeaderSize: MAX_HEADER_BYTES,
     // A client that sends its headers or its body slowly is cut off with 408 (answerClientError)
     // rather than holding a connection for Node's defaults (60 s, 300 s). Node checks these on
     // its own interval (30 s by default), so the interval follows the timeouts.

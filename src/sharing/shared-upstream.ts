@@ -35,6 +35,10 @@ interface Waiter {
   onAttempt?: (attempt: AttemptInfo) => void;
   /** Aborted when its client left: it stops waiting, and the call stops when no one else waits. */
   signal?: AbortSignal;
+  /** Ends this wait with a timeout; set while it waits. */
+  expire?: () => void;
+  /** Armed only while the call may outlast this waiter's deadline (see armIfOutlasted). */
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 /** An upstream call in flight, shared by every request for the same key while it runs. */
@@ -100,6 +104,7 @@ export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamCl
     let call = inFlight.get(key);
     if (call) {
       call.latestDeadline = Math.max(call.latestDeadline, waiter.deadline ?? Number.POSITIVE_INFINITY);
+      for (const earlier of call.waiters) armIfOutlasted(call, earlier);
       if (waits) onLookup?.('coalesced');
     } else {
       call = startCall(identity, key, params, callOptions);
@@ -115,6 +120,16 @@ export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamCl
    * shares the call), the call is cancelled and forgotten at once, so that a request arriving
    * next starts a call of its own rather than joining one being cancelled.
    */
+  /**
+   * Arms a waiter's own timer once the call may run past its deadline (a later joiner raised the
+   * call's). Until then the client ends the call at that deadline itself, so the common case, a
+   * call with one waiter, costs no timer of its own here.
+   */
+  function armIfOutlasted(call: SharedCall, waiter: Waiter): void {
+    if (waiter.expire === undefined || waiter.timer !== undefined || waiter.deadline === undefined || waiter.deadline >= call.latestDeadline) return;
+    waiter.timer = setTimeout(waiter.expire, Math.max(0, waiter.deadline - Date.now()));
+  }
+
   function waitOn(key: string, call: SharedCall, waiter: Waiter): Promise<ListBackupsResult> {
     call.waiters.push(waiter);
     const leave = (): void => {
@@ -123,7 +138,8 @@ export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamCl
     };
     return new Promise((resolve, reject) => {
       const settle = (): void => {
-        clearTimeout(timer);
+        clearTimeout(waiter.timer);
+        waiter.expire = undefined;
         waiter.signal?.removeEventListener('abort', onLeft);
         leave();
       };
@@ -135,9 +151,8 @@ export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamCl
           call.cancel.abort();
         }
       };
-      const timer = waiter.deadline === undefined ? undefined : setTimeout(() => {
-        leaveEarly(new UpstreamTimeoutError(0)); // this request's deadline; the call goes on for the others
-      }, Math.max(0, waiter.deadline - Date.now()));
+      waiter.expire = () => leaveEarly(new UpstreamTimeoutError(0)); // this request's deadline; the call goes on for the others
+      armIfOutlasted(call, waiter);
       const onLeft = (): void => leaveEarly(new UpstreamCallCancelledError());
       waiter.signal?.addEventListener('abort', onLeft, { once: true });
       call.promise.then(

@@ -197,7 +197,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     endpoint, timeoutMs, retries, maxRetryAfterMs = 5000, backoffBaseMs = 100, random = Math.random, sleep = defaultSleep, now = () => new Date(),
     onAttempt, akFailuresBeforePause = 3, akPauseMs = 5 * 60_000,
   } = options;
-  const akGuard = new AkGuard({ failuresBeforePause: akFailuresBeforePause, pauseMs: akPauseMs });
+  // The clock that dates signatures also times the pause: one clock for what the cloud sees.
+  const akGuard = new AkGuard({ failuresBeforePause: akFailuresBeforePause, pauseMs: akPauseMs, now: () => now().getTime() });
   const base = new URL(endpoint);
   // An endpoint may carry a path prefix (a proxy in front of RDS); it is part of what is signed.
   const prefixSegments = base.pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s));

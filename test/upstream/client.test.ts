@@ -84,9 +84,10 @@ describe('upstream client transport', () => {
   });
 
   it('reads a deadline given as a function afresh, so an attempt goes on when the deadline moves later', async () => {
-    let deadline = Date.now() + 500;
-    // The deadline moves once the attempt is on the wire (armed for 500 ms); the answer comes later than that.
-    await withUpstream((_req, res) => { deadline = Date.now() + 60_000; setTimeout(() => answer(200, { backups: [ROW], total_count: 1 })(_req, res), 800); }, async (url) => {
+    const first = Date.now() + 1000;
+    let deadline = first;
+    // The deadline moves once the attempt is on the wire (armed for the first deadline); the answer comes after that one.
+    await withUpstream((_req, res) => { deadline = Date.now() + 60_000; setTimeout(() => answer(200, { backups: [ROW], total_count: 1 })(_req, res), first + 200 - Date.now()); }, async (url) => {
       const client = createUpstreamClient({ endpoint: url, timeoutMs: 10_000, retries: 0 });
       try {
         await expect(client.listBackups(PARAMS, { ...NONE, deadline: () => deadline })).resolves.toMatchObject({ body: { total_count: 1 } });
