@@ -127,7 +127,11 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const schema = publicSchema(subgraphSchema);
   const record = createOperationRecorder(logger, metrics);
   const callLimit = new UpstreamCallLimit(config.upstream.maxCallsPerOperation);
-  const formatError = createFormatError({ onMasked: (err) => logger.error({ err }, 'unexpected error (masked in the response)') });
+  const formatError = createFormatError({
+    onMasked: (err) => logger.error({ err }, 'unexpected error (masked in the response)'),
+    // Introspection is off there: a suggestion would tell the schema's names.
+    hideSuggestions: config.production,
+  });
   // The public endpoint executes with graphql-jit (compiled operations); /subgraph with graphql-js.
   const operations = new OperationStore();
   const apollo = createApollo(schema, operations);
