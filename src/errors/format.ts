@@ -10,7 +10,7 @@ import {
   CredentialsPausedError, UpstreamBadResponseError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError,
 } from '../upstream/errors';
 import { ErrorCode } from './codes';
-import { BudgetExhaustedError, CursorStaleError, InvalidInputError, MissingCredentialsError } from './domain';
+import { BudgetExhaustedError, CursorStaleError, InvalidInputError, MalformedCredentialsError, MissingCredentialsError } from './domain';
 
 interface Mapped {
   code: ErrorCode;
@@ -44,6 +44,7 @@ export function toPublicError(error: unknown): Mapped | undefined {
   if (error instanceof InvalidInputError) return { code: ErrorCode.BAD_USER_INPUT, message: error.message };
   if (error instanceof CursorStaleError) return { code: ErrorCode.CURSOR_STALE, message: error.message };
   if (error instanceof MissingCredentialsError) return { code: ErrorCode.UNAUTHENTICATED, message: error.message };
+  if (error instanceof MalformedCredentialsError) return { code: ErrorCode.UNAUTHENTICATED, message: error.message };
   if (error instanceof BudgetExhaustedError) return { code: ErrorCode.RATE_LIMITED, message: error.message, extensions: { retryAfterSeconds: error.retryAfterSeconds } };
   if (error instanceof UpstreamHttpError) return fromUpstreamStatus(error);
   if (error instanceof CredentialsPausedError) {
