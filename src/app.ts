@@ -55,7 +55,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     store: () => (store instanceof RedisStore ? store.probe() : store.status()),
     windowMs: options.readinessWindowMs,
   });
-  const store: SharedStore = config.redisUrl ? new RedisStore(config.redisUrl, logger) : new MemoryStore();
+  const store: SharedStore = config.redisUrl ? new RedisStore(config.redisUrl, logger, { commandTimeoutMs: config.redisCommandTimeoutMs }) : new MemoryStore();
   if (store instanceof RedisStore && !(await store.ready())) logger.warn('redis not reachable at start-up: serving from memory until it is');
   const client = createSharedUpstream({
     client: createUpstreamClient({

@@ -50,6 +50,8 @@ export interface Config {
     operationDeadlineMs: number;
   };
   redisUrl: string | null;
+  /** A Redis command slower than this is given up, and that one is served from memory. */
+  redisCommandTimeoutMs: number;
   subgraphSecret: string | null;
   graphiql: boolean;
   /** Repeats of operations Apollo has validated skip its request pipeline (execution/fast-path.ts). */
@@ -207,6 +209,7 @@ export function loadConfig(env: Env = process.env): Config {
       operationDeadlineMs: int(env, 'OPERATION_DEADLINE_MS', 25_000, 100, 600_000),
     },
     redisUrl: str(env, 'REDIS_URL'),
+    redisCommandTimeoutMs: int(env, 'REDIS_COMMAND_TIMEOUT_MS', 250, 10, 60_000),
     subgraphSecret: str(env, 'SUBGRAPH_SECRET'),
     graphiql: bool(env, 'GRAPHIQL', !production),
     fastPath: bool(env, 'GRAPHQL_FAST_PATH', true),

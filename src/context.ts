@@ -6,7 +6,7 @@
 import { BackupService } from './backups/service';
 import { concurrencyLimit } from './limits/concurrency';
 import type { Config } from './config';
-import { InvalidInputError, MissingCredentialsError } from './errors/domain';
+import { InvalidInputError, MalformedCredentialsError, MissingCredentialsError } from './errors/domain';
 import { isId } from './ids';
 import type { Logger } from './logger';
 import type { AttemptInfo, CallOptions, UpstreamAuth, UpstreamClient } from './upstream/client';
@@ -41,12 +41,35 @@ export function isLoopback(url: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
-/** The caller's token: `X-Auth-Token`, or `Authorization: Bearer`. */
-export function callerToken(header: HeaderGetter): string | undefined {
-  const token = header('x-auth-token')?.trim();
-  if (token) return token;
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header('authorization') ?? '');
-  return m?.[1];
+/**
+ * A token as it may travel in a header: visible ASCII, no spaces (RFC 9110 token68 and IAM's
+ * base64 tokens alike). Anything else would be refused upstream, or by undici before the call.
+ */
+const TOKEN = /^[\x21-\x7E]+$/;
+const BEARER = /^Bearer +(\S+)$/i;
+
+/**
+ * The caller's token, from `X-Auth-Token` or `Authorization: Bearer`; undefined when the request
+ * has neither header. A request that has either header but no well-formed token in it (or two
+ * different tokens) gets MalformedCredentialsError: on a gateway with a service AK/SK, falling
+ * back to "no credentials" would answer it as the service.
+ */
+export function callerToken(header: HeaderGetter): string | undefined | MalformedCredentialsError {
+  const xAuthToken = header('x-auth-token');
+  const authorization = header('authorization');
+  const tokens: string[] = [];
+  if (xAuthToken !== undefined) {
+    const token = xAuthToken.trim();
+    if (!TOKEN.test(token)) return new MalformedCredentialsError('X-Auth-Token must be a token: visible ASCII characters, no spaces.');
+    tokens.push(token);
+  }
+  if (authorization !== undefined) {
+    const token = BEARER.exec(authorization.trim())?.[1];
+    if (token === undefined || !TOKEN.test(token)) return new MalformedCredentialsError('Authorization must be "Bearer <token>" (a token of visible ASCII characters, no spaces).');
+    tokens.push(token);
+  }
+  if (tokens.length === 2 && tokens[0] !== tokens[1]) return new MalformedCredentialsError('X-Auth-Token and Authorization carry different tokens: send one.');
+  return tokens[0];
 }
 
 /** `Accept-Language` → the upstream's `X-Language` (`en-us` or `zh-cn`), when it names one of them. */
@@ -78,11 +101,14 @@ export function createContextFactory(deps: ContextDeps): (header: HeaderGetter, 
     };
     // A caller's token wins; else the service AK/SK signs; else only a loopback upstream is
     // called, without credentials (a real cloud would count the refusals toward a lock-out).
-    const auth: UpstreamAuth | undefined = token !== undefined ? { kind: 'token', token }
+    // Malformed caller credentials are none of these: no call at all.
+    const auth: UpstreamAuth | undefined = typeof token === 'string' ? { kind: 'token', token }
       : credentials ? { kind: 'aksk', ...credentials }
       : loopback ? { kind: 'none' }
       : undefined;
-    const callOptions: CallOptions | Error = auth ? { auth, language, onAttempt, deadline, signal } : new MissingCredentialsError();
+    const callOptions: CallOptions | Error = token instanceof MalformedCredentialsError ? token
+      : auth ? { auth, language, onAttempt, deadline, signal }
+      : new MissingCredentialsError();
 
     const requested = header('x-project-id')?.trim();
     let project: string | Error;

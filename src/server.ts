@@ -16,6 +16,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 
 import { acceptsJson } from './accept';
+import { isUtf8Json } from './content-type';
 import type { Config } from './config';
 import { createContextFactory, isLoopback, type GatewayContext, type HeaderGetter } from './context';
 import { createGraphiQLHandler, wantsGraphiQL } from './graphiql';
@@ -140,7 +141,11 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const schema = publicSchema(subgraphSchema);
   const record = createOperationRecorder(logger, metrics);
   const callLimit = new UpstreamCallLimit(config.upstream.maxCallsPerOperation);
-  const formatError = createFormatError({ onMasked: (err) => logger.error({ err }, 'unexpected error (masked in the response)') });
+  const formatError = createFormatError({
+    onMasked: (err) => logger.error({ err }, 'unexpected error (masked in the response)'),
+    // Introspection is off there: a suggestion would tell the schema's names.
+    hideSuggestions: config.production,
+  });
   // The public endpoint executes with graphql-jit (compiled operations); /subgraph with graphql-js.
   const operations = new OperationStore();
   const apollo = createApollo(schema, operations);
@@ -232,6 +237,12 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       refuseUnacceptable(req, res, header, requestId, started);
       return;
     }
+    // Before the body is read: it is decoded as UTF-8 JSON, on Apollo's path and the fast path alike.
+    if (method === 'POST' && !isUtf8Json(req.headers['content-type'])) {
+      req.resume(); // an unread body would stall a keep-alive connection
+      sendJson(res, 415, graphqlError('The request body must be application/json in UTF-8 (no charset, or charset=utf-8).', 'BAD_REQUEST'), { 'accept-post': 'application/json' });
+      return;
+    }
     let body: unknown;
     if (method === 'POST') {
       let text: string;
@@ -244,17 +255,13 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
         }
         throw error;
       }
-      if (/^application\/(json|graphql-response\+json)\b/i.test(req.headers['content-type'] ?? '')) {
-        try {
-          body = JSON.parse(text);
-        } catch {
-          sendJson(res, 400, graphqlError('The request body is not valid JSON.', 'BAD_REQUEST'));
-          return;
-        }
-        if (server === apollo && fastPath && await fastPath.handle(req, res, body, requestId, started)) return;
-      } else {
-        body = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        sendJson(res, 400, graphqlError('The request body is not valid JSON.', 'BAD_REQUEST'));
+        return;
       }
+      if (server === apollo && fastPath && await fastPath.handle(req, res, body, requestId, started)) return;
     }
     const result = await server.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method, headers, search, body },

@@ -39,7 +39,8 @@ export const resolvers: Resolvers = {
     backup: ({ id }, args, { backups }) => backups.backup(id, args.id),
   },
   Backup: {
-    __resolveReference: ({ instanceId, id }, { backups }) => backups.backup(instanceId, id),
+    // A representation is `_Any`: its key fields may be anything, so both are checked here, each by its name.
+    __resolveReference: ({ instanceId, id }, { backups }) => backups.backup(requireId(instanceId, 'Backup.instanceId'), requireId(id, 'Backup.id')),
     instance: ({ instanceId }) => ({ id: instanceId }),
   },
 };

@@ -24,6 +24,15 @@ export class MissingCredentialsError extends Error {
   }
 }
 
+/**
+ * The request brings credentials that are not a token (an empty or spaced `X-Auth-Token`, an
+ * `Authorization` that is not `Bearer <token>`, two different tokens). No call is made: it is
+ * never answered as the service identity instead. The message never quotes the header.
+ */
+export class MalformedCredentialsError extends Error {
+  override name = 'MalformedCredentialsError';
+}
+
 /** The caller identity's upstream budget (UPSTREAM_BUDGET_PER_MINUTE) is spent: no call was sent. */
 export class BudgetExhaustedError extends Error {
   override name = 'BudgetExhaustedError';

@@ -10,7 +10,7 @@ import {
   CredentialsPausedError, UpstreamBadResponseError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError,
 } from '../upstream/errors';
 import { ErrorCode } from './codes';
-import { BudgetExhaustedError, CursorStaleError, InvalidInputError, MissingCredentialsError } from './domain';
+import { BudgetExhaustedError, CursorStaleError, InvalidInputError, MalformedCredentialsError, MissingCredentialsError } from './domain';
 
 interface Mapped {
   code: ErrorCode;
@@ -44,6 +44,7 @@ export function toPublicError(error: unknown): Mapped | undefined {
   if (error instanceof InvalidInputError) return { code: ErrorCode.BAD_USER_INPUT, message: error.message };
   if (error instanceof CursorStaleError) return { code: ErrorCode.CURSOR_STALE, message: error.message };
   if (error instanceof MissingCredentialsError) return { code: ErrorCode.UNAUTHENTICATED, message: error.message };
+  if (error instanceof MalformedCredentialsError) return { code: ErrorCode.UNAUTHENTICATED, message: error.message };
   if (error instanceof BudgetExhaustedError) return { code: ErrorCode.RATE_LIMITED, message: error.message, extensions: { retryAfterSeconds: error.retryAfterSeconds } };
   if (error instanceof UpstreamHttpError) return fromUpstreamStatus(error);
   if (error instanceof CredentialsPausedError) {
@@ -61,16 +62,36 @@ export function toPublicError(error: unknown): Mapped | undefined {
 export interface FormatErrorOptions {
   /** Receives every error that gets masked, with the original, for the log. */
   onMasked?: (error: unknown) => void;
+  /**
+   * Drop graphql-js's "Did you mean ...?" from every message: with introspection off they would
+   * tell the schema's names to anyone who guesses near them. @default false
+   */
+  hideSuggestions?: boolean;
+}
+
+/**
+ * graphql-js ends a message with its suggestions (`... Did you mean the enum value "AUTO"?`, `Did
+ * you mean "type" or "status"?`); graphql-armor's blockFieldSuggestion leaves `[Suggestion
+ * hidden]?` in their place. Apollo's hideSchemaDetailsFromClientErrors strips them from
+ * validation errors only, not from the coercion of variables at execution, hence this, for
+ * every message whatever wrote it.
+ */
+const SUGGESTION = /\s*(?:Did you mean\b.*|\[Suggestion hidden\])\?$/s;
+
+/** A message without the schema names graphql-js suggests at its end. */
+export function withoutSuggestions(message: string): string {
+  return message.replace(SUGGESTION, '');
 }
 
 /** Apollo's `formatError`: known errors get their code; unknown ones become INTERNAL_SERVER_ERROR. Never a stack trace. */
-export function createFormatError({ onMasked }: FormatErrorOptions = {}) {
+export function createFormatError({ onMasked, hideSuggestions = false }: FormatErrorOptions = {}) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     // Apollo unwraps resolver errors that carry a path; graphql-jit's located errors may not, so
     // any GraphQLError wrapping an original is unwrapped here too.
     let original = unwrapResolverError(error);
     if (original instanceof GraphQLError && original.originalError) original = original.originalError;
-    const base = { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
+    const message = hideSuggestions ? withoutSuggestions(formatted.message) : formatted.message;
+    const base = { message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
     const mapped = toPublicError(original);
     if (mapped) return { ...base, message: mapped.message, extensions: { code: mapped.code, ...mapped.extensions } };
     const code = formatted.extensions?.code;

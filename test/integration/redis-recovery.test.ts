@@ -29,7 +29,8 @@ describe('a gateway after one slow Redis command', () => {
   beforeEach(async () => {
     redis = await startRedis();
     raw = new Redis(redis.url);
-    stack = await startStack({ env: { REDIS_URL: redis.url } });
+    // Commands time out at 1 s, not 250 ms: only the pause below, never a loaded machine, is slow.
+    stack = await startStack({ env: { REDIS_URL: redis.url, REDIS_COMMAND_TIMEOUT_MS: '1000' } });
     instance = stack.sim.store.list()[0]!.id;
     expect((await readyz()).json()).toMatchObject({ status: 'ready', store: 'redis' });
 
