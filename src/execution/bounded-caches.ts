@@ -48,11 +48,11 @@ function boundedCache<V extends {}>(maxBytes: number, valueBytes: (value: V) => 
 }
 
 /** Apollo's `documentStore`: parsed, validated documents, sized by their nodes and text. */
-export function createDocumentStore(maxBytes = 32 * 1024 * 1024): BoundedCache<DocumentNode> & DocumentStore {
+export function createDocumentStore(maxBytes = 16 * 1024 * 1024): BoundedCache<DocumentNode> & DocumentStore {
   return boundedCache<DocumentNode>(maxBytes, documentBytes);
 }
 
 /** Apollo's `persistedQueries.cache`: operation texts registered by hash (two bytes a character at most). */
-export function createPersistedQueryCache(maxBytes = 16 * 1024 * 1024): BoundedCache<string> & PersistedQueryCache {
+export function createPersistedQueryCache(maxBytes = 8 * 1024 * 1024): BoundedCache<string> & PersistedQueryCache {
   return boundedCache<string>(maxBytes, (text) => 2 * text.length);
 }

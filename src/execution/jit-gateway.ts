@@ -33,7 +33,7 @@ export class OperationStore {
   private readonly operations: LRUCache<string, KnownOperation>;
   private nextId = 1;
 
-  constructor(maxOperations = 1000, maxBytes = 32 * 1024 * 1024) {
+  constructor(maxOperations = 1000, maxBytes = 16 * 1024 * 1024) {
     this.operations = new LRUCache({
       max: maxOperations,
       maxSize: maxBytes,
