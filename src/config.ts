@@ -46,6 +46,8 @@ export interface Config {
     maxTokens: number;
     maxDirectives: number;
     maxBodyBytes: number;
+    /** A GraphQL document (the `query` text) larger than this is refused before it is parsed. */
+    maxDocumentBytes: number;
     /** An operation's upstream calls may not go on past this (ms from its start). */
     operationDeadlineMs: number;
   };
@@ -206,6 +208,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxTokens: int(env, 'MAX_TOKENS', 2000, 10, 1_000_000),
       maxDirectives: int(env, 'MAX_DIRECTIVES', 20, 1, 10_000),
       maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1_048_576, 1024, 1_073_741_824),
+      maxDocumentBytes: int(env, 'MAX_DOCUMENT_BYTES', 65_536, 1024, 1_073_741_824),
       operationDeadlineMs: int(env, 'OPERATION_DEADLINE_MS', 25_000, 100, 600_000),
     },
     redisUrl: str(env, 'REDIS_URL'),

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import type { GraphQLSchema } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import {
   ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled,
   ApolloServerPluginUsageReportingDisabled,
@@ -25,7 +25,10 @@ import type { Logger } from './logger';
 import type { Metrics } from './observability/metrics';
 import { createOperationRecorder, operationLogPlugin } from './observability/operation-log';
 import { createFastPath } from './execution/fast-path';
+import { createDocumentStore, createPersistedQueryCache, type BoundedCache } from './execution/bounded-caches';
+import { releaseTokenChainPlugin } from './execution/document-memory';
 import { createJitGateway, OperationStore } from './execution/jit-gateway';
+import { DocumentSizeLimitedApolloServer } from './limits/document-size';
 import { knownOperationTypesRule } from './limits/known-operation-types';
 import { UpstreamCallLimit, upstreamCallLimitPlugin } from './limits/upstream-calls';
 import type { Readiness } from './observability/readiness';
@@ -59,6 +62,14 @@ export interface Gateway {
    * them), and stops Apollo.
    */
   close(timeoutMs?: number): Promise<void>;
+  /** The public endpoint's caches per distinct operation, for tests and diagnostics. */
+  caches: GatewayCaches;
+}
+
+export interface GatewayCaches {
+  operations: OperationStore;
+  documents: BoundedCache<DocumentNode>;
+  persistedQueries: BoundedCache<string>;
 }
 
 class BodyTooLargeError extends Error {}
@@ -148,7 +159,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   });
   // The public endpoint executes with graphql-jit (compiled operations); /subgraph with graphql-js.
   const operations = new OperationStore();
-  const apollo = createApollo(schema, operations);
+  const caches: GatewayCaches = { operations, documents: createDocumentStore(), persistedQueries: createPersistedQueryCache() };
+  const apollo = createApollo(schema, caches);
   // The subgraph endpoint answers `_entities`, which resolves any representation: only the
   // router may reach it, so it exists only with a secret and checks it on every request.
   const subgraph = config.subgraphSecret ? createApollo(subgraphSchema) : undefined;
@@ -166,7 +178,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     ? createGraphiQLHandler({ endpoint: '/graphql', assetsPath: '/graphiql', exampleInstanceId: deps.exampleInstanceId, exampleHeaders })
     : undefined;
 
-  function createApollo(schema: GraphQLSchema, jitStore?: OperationStore): ApolloServer<GatewayContext> {
+  function createApollo(schema: GraphQLSchema, own?: GatewayCaches): ApolloServer<GatewayContext> {
     // Operation limits, checked before anything runs (graphql-armor; introspection fields do not
     // count toward depth). Its generic cost limit is off: the upstream-call cost below knows the
     // schema. Its token limit is off too: its Apollo plugin turns every syntax error into a 500
@@ -179,11 +191,15 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
       costLimit: { enabled: false },
       blockFieldSuggestion: { enabled: config.production },
     }).protect();
-    return new ApolloServer<GatewayContext>({
-      ...(jitStore ? { gateway: createJitGateway(schema, jitStore) } : { schema }),
+    // Every cache kept per distinct operation is bounded by what its entries hold
+    // (execution/bounded-caches.ts); a document keeps no token chain once parsed.
+    return new DocumentSizeLimitedApolloServer<GatewayContext>({
+      ...(own ? { gateway: createJitGateway(schema, own.operations) } : { schema }),
       logger,
       validationRules: [...armor.validationRules, knownOperationTypesRule],
       parseOptions: { maxTokens: config.limits.maxTokens },
+      documentStore: own?.documents ?? createDocumentStore(),
+      persistedQueries: { cache: own?.persistedQueries ?? createPersistedQueryCache() },
       introspection: config.graphiql,
       includeStacktraceInErrorResponses: false,
       hideSchemaDetailsFromClientErrors: config.production,
@@ -199,11 +215,12 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
         ApolloServerPluginUsageReportingDisabled(),
         // Federated traces (ftv1) time every field; nothing here reports them to Apollo.
         ApolloServerPluginInlineTraceDisabled(),
+        releaseTokenChainPlugin(),
         operationLogPlugin(record),
         ...armor.plugins,
         upstreamCallLimitPlugin(callLimit),
       ],
-    });
+    }, config.limits.maxDocumentBytes);
   }
 
   /**
@@ -363,6 +380,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   return {
     url: `http://${host}:${port}`,
     server,
+    caches,
     async warmUp() {
       const problem = await graphiql?.warm();
       if (problem) logger.warn({ err: problem }, 'GraphiQL is unavailable: its assets cannot be read (run `npm run build`); the page answers 503, the API is unaffected');

@@ -59,6 +59,17 @@ export function toPublicError(error: unknown): Mapped | undefined {
   return undefined;
 }
 
+/**
+ * An error Apollo Server raises about the request itself with a 4xx status but no code, which it
+ * would then call INTERNAL_SERVER_ERROR: a persisted query of an unsupported `version` (or not an
+ * object at all), or whose `sha256Hash` does not match its text. Its message is Apollo's own.
+ */
+function isUncodedClientError(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.originalError || error.extensions.code !== undefined) return false;
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
 export interface FormatErrorOptions {
   /** Receives every error that gets masked, with the original, for the log. */
   onMasked?: (error: unknown) => void;
@@ -99,6 +110,7 @@ export function createFormatError({ onMasked, hideSuggestions = false }: FormatE
       const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
       return { ...base, extensions };
     }
+    if (isUncodedClientError(original)) return { ...base, extensions: { code: 'BAD_REQUEST' } };
     try { onMasked?.(original); } catch { /* logging must not break the response */ }
     return { ...base, message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
   };

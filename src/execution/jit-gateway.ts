@@ -11,6 +11,8 @@ import { getVariableValues } from 'graphql/execution/values';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 
+import { compiledBytes, documentBytes } from './document-memory';
+
 /** An operation Apollo has parsed and validated, compiled. */
 export interface KnownOperation {
   compiled: CompiledQuery;
@@ -22,15 +24,31 @@ export interface KnownOperation {
 }
 
 /**
- * Compiled operations by text and requested operation name. Bounded by count and by the size of
- * the texts it holds, so that many distinct large operations cannot grow it without end.
+ * Compiled operations by text and requested operation name. Bounded by count and by bytes: an
+ * entry counts its key (the text), its document and its compiled function, as measured in
+ * document-memory.ts (the document is shared with Apollo's document cache, and counted in both).
+ * An operation larger than the whole budget is compiled and run, but not kept.
  */
 export class OperationStore {
   private readonly operations: LRUCache<string, KnownOperation>;
   private nextId = 1;
 
-  constructor(maxOperations = 1000, maxTextBytes = 16 * 1024 * 1024) {
-    this.operations = new LRUCache({ max: maxOperations, maxSize: maxTextBytes, sizeCalculation: (_value, key) => Math.max(1, key.length) });
+  constructor(maxOperations = 1000, maxBytes = 16 * 1024 * 1024) {
+    this.operations = new LRUCache({
+      max: maxOperations,
+      maxSize: maxBytes,
+      sizeCalculation: (value, key) => 2 * key.length + documentBytes(value.document) + compiledBytes(value.document, value.operationName),
+    });
+  }
+
+  /** Operations held. */
+  get size(): number {
+    return this.operations.size;
+  }
+
+  /** The sum of the entries' computed sizes, never above the budget. */
+  get bytes(): number {
+    return this.operations.calculatedSize;
   }
 
   private static key(query: string, requestedName: string | null | undefined): string {

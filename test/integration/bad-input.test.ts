@@ -2,6 +2,8 @@
  * Hostile and malformed requests, each answered with the expected status and code, none of them
  * reaching the upstream, and the gateway answering the next query every time.
  */
+import { createHash } from 'node:crypto';
+
 import { filterKey } from '../../src/backups/service';
 import { cursorBinding, toCursor } from '../../src/pagination/cursor';
 import { rawRequest } from '../helpers/http';
@@ -39,6 +41,24 @@ const nest = (depth: number): string => {
   for (let i = 0; i < depth; i++) inner = `nodes { instance { backups { ${inner} } } }`;
   return `{ backups(instanceId: "${'A'.repeat(8)}") { ${inner} } }`;
 };
+/** Persisted-query extensions a client may garble, each with the document it is sent with (if any). */
+const TYPENAME = '{ __typename }';
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+const GARBLED_PERSISTED_QUERIES: Array<[string, { query?: string; extensions: unknown; status: number; code: string }]> = [
+  ['a persisted-query hash that does not match the document', { query: TYPENAME, extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } }, status: 400, code: 'BAD_REQUEST' }],
+  ['a persisted query of version 2', { query: TYPENAME, extensions: { persistedQuery: { version: 2, sha256Hash: sha256(TYPENAME) } }, status: 400, code: 'BAD_REQUEST' }],
+  ['a persisted query that is a string', { query: TYPENAME, extensions: { persistedQuery: 'x' }, status: 400, code: 'BAD_REQUEST' }],
+  ['a numeric persisted-query hash', { query: TYPENAME, extensions: { persistedQuery: { version: 1, sha256Hash: 5 } }, status: 400, code: 'BAD_REQUEST' }],
+  ['a numeric persisted-query hash without a document', { extensions: { persistedQuery: { version: 1, sha256Hash: 5 } }, status: 200, code: 'PERSISTED_QUERY_NOT_FOUND' }],
+];
+/** The same request as a POST and as a GET (with the preflight header CSRF prevention asks for). */
+const persistedQueryCases = (prefix = '/graphql', headers: Record<string, string> = {}): Array<[string, Case]> => GARBLED_PERSISTED_QUERIES.flatMap(([name, c]): Array<[string, Case]> => {
+  const params = new URLSearchParams({ ...(c.query === undefined ? {} : { query: c.query }), extensions: JSON.stringify(c.extensions) });
+  return [
+    [name, { body: json({ query: c.query, extensions: c.extensions }), headers, path: prefix, status: c.status, code: c.code }],
+    [`${name}, by GET`, { method: 'GET', path: `${prefix}?${params}`, contentType: null, headers: { 'apollo-require-preflight': 'true', ...headers }, status: c.status, code: c.code }],
+  ];
+});
 const PAGE = 'query($id: ID!, $first: Int, $last: Int, $after: String, $before: String, $filter: BackupFilter) { backups(instanceId: $id, first: $first, last: $last, after: $after, before: $before, filter: $filter) { totalCount } }';
 /** A cursor minted as a client can: its binding is a hash of public values (instance, project, filter). */
 const mintCursor = (instanceId: string, offset: number): string => toCursor(cursorBinding([instanceId, PROJECT, filterKey({})]), { offset, time: 0, id: 'x' });
@@ -111,18 +131,26 @@ const CASES: Array<[string, Case]> = [
   ['two operations and no name', { query: 'query A { __typename } query B { __typename }', status: 400, code: 'OPERATION_RESOLUTION_FAILURE' }],
   ['PUT', { method: 'PUT', body: json({ query: '{ __typename }' }), status: 405, code: 'METHOD_NOT_ALLOWED' }],
   ['a GET without a preflight header (CSRF prevention)', { method: 'GET', path: '/graphql?query=%7B__typename%7D', contentType: null, status: 400, code: 'BAD_REQUEST' }],
+  ...persistedQueryCases(),
 ];
+
+/** Sends a case of the table to a gateway and checks its status and code. */
+async function expectAnswer(url: string, c: Case): Promise<void> {
+  const variables = typeof c.variables === 'function' ? (c.variables as () => Record<string, unknown>)() : c.variables;
+  const body = typeof c.body === 'function' ? c.body() : c.body ?? (c.method === 'GET' ? undefined : json({ query: c.query, variables }));
+  const headers: Record<string, string> = { ...(c.contentType === null ? {} : { 'content-type': c.contentType ?? 'application/json' }), ...c.headers };
+  const res = await rawRequest(url, c.path ?? '/graphql', { method: c.method ?? 'POST', headers, body });
+  expect(res.status).toBe(c.status);
+  if (c.code !== undefined) expect(res.json().errors[0].extensions.code).toBe(c.code);
+  if (res.text.includes('"errors"')) expect(res.text).not.toMatch(/stacktrace|at Object\.|node_modules/);
+}
+
+const errorLevelLines = (logs: string[]): string[] => logs.map((line) => JSON.parse(line)).filter((entry) => entry.level >= 50).map((entry) => entry.msg);
 
 describe('bad input', () => {
 
   it.each(CASES)('%s', async (_name, c) => {
-    const variables = typeof c.variables === 'function' ? (c.variables as () => Record<string, unknown>)() : c.variables;
-    const body = typeof c.body === 'function' ? c.body() : c.body ?? (c.method === 'GET' ? undefined : json({ query: c.query, variables }));
-    const headers: Record<string, string> = { ...(c.contentType === null ? {} : { 'content-type': c.contentType ?? 'application/json' }), ...c.headers };
-    const res = await rawRequest(stack.gateway.url, c.path ?? '/graphql', { method: c.method ?? 'POST', headers, body });
-    expect(res.status).toBe(c.status);
-    if (c.code !== undefined) expect(res.json().errors[0].extensions.code).toBe(c.code);
-    if (res.text.includes('"errors"')) expect(res.text).not.toMatch(/stacktrace|at Object\.|node_modules/);
+    await expectAnswer(stack.gateway.url, c);
     // The gateway still answers the next query.
     expect((await stack.gql('{ __typename }')).body).toEqual({ data: { __typename: 'Query' } });
   });
@@ -130,6 +158,32 @@ describe('bad input', () => {
   it('sent none of them upstream, and still serves real queries', async () => {
     expect((await stack.calls()).count).toBe(0);
     expect((await stack.gql(PAGE, { id: a, first: 1 })).body.data.backups.totalCount).toBe(1234);
+  });
+
+  it('logged nothing at error level for any of them', () => {
+    expect(errorLevelLines(stack.logs)).toEqual([]);
+  });
+});
+
+/** Garbled persisted-query extensions are the client's error on every endpoint, in production too, and never an error-level log line. */
+describe('garbled persisted queries on /subgraph and in production', () => {
+  const SECRET = 'subgraph-secret-for-persisted-queries';
+  let production: Stack;
+  beforeAll(async () => {
+    production = await startStack({ env: { NODE_ENV: 'production', SUBGRAPH_SECRET: SECRET } });
+  });
+  afterAll(() => production.close());
+
+  const ENDPOINTS: Array<[string, Case[]]> = [
+    ['/graphql', persistedQueryCases().map(([, c]) => c)],
+    ['/subgraph', persistedQueryCases('/subgraph', { 'x-subgraph-secret': SECRET }).map(([, c]) => c)],
+  ];
+  it.each(persistedQueryCases().map(([name], i) => [name, i] as const))('%s, in production, on /graphql and /subgraph', async (_name, i) => {
+    for (const [, cases] of ENDPOINTS) await expectAnswer(production.gateway.url, cases[i]!);
+  });
+
+  it('logged nothing at error level', () => {
+    expect(errorLevelLines(production.logs)).toEqual([]);
   });
 });
 
