@@ -12,6 +12,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
 
+import { sendJson } from './send-json';
+
 /** `dist/graphiql/`, seen from `src/` (tests) and from `dist/` (npm start) alike. */
 export const ASSETS_DIR = path.join(__dirname, '..', 'dist', 'graphiql');
 
@@ -85,12 +87,6 @@ async function toAsset(type: string, identity: Buffer): Promise<Asset> {
 }
 
 const escapeJsonForHtml = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c');
-
-function sendJson(res: http.ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...headers });
-  res.end(body);
-}
 
 export function createGraphiQLHandler(options: GraphiQLPageOptions): GraphiQLHandler {
   const assetsDir = options.assetsDir ?? ASSETS_DIR;

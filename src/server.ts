@@ -33,6 +33,7 @@ import { knownOperationTypesRule } from './limits/known-operation-types';
 import { UpstreamCallLimit, upstreamCallLimitPlugin } from './limits/upstream-calls';
 import type { Readiness } from './observability/readiness';
 import { createSubgraphSchema, toPublicSchema as publicSchema } from './schema';
+import { sendJson } from './send-json';
 import type { UpstreamClient } from './upstream/client';
 
 export interface GatewayDeps {
@@ -95,12 +96,6 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
     req.on('error', () => reject(new BodyAbortedError())); // Node's `aborted` (ECONNRESET), whatever broke the body
     req.on('close', () => { if (!req.complete) reject(new BodyAbortedError()); });
   });
-}
-
-function sendJson(res: http.ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
-  res.end(body);
 }
 
 const graphqlError = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
