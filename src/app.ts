@@ -29,8 +29,8 @@ export interface App {
   /** Cache and budgets: in memory, or through Redis with REDIS_URL. */
   store: SharedStore;
   metrics: Metrics;
-  /** Graceful: lets requests in flight finish (up to `timeoutMs`), then closes the upstream agent, Redis and the simulator. */
-  close(timeoutMs?: number): Promise<void>;
+  /** Graceful: lets requests in flight finish (up to SHUTDOWN_TIMEOUT_MS), then closes the upstream agent, Redis and the simulator. */
+  close(): Promise<void>;
 }
 
 export interface AppOptions {
@@ -86,8 +86,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     endpoint,
     store,
     metrics,
-    async close(timeoutMs) {
-      await gateway.close(timeoutMs);
+    async close() {
+      await gateway.close();
       client.close();
       await store.close();
       await simulator?.close();

@@ -15,6 +15,8 @@ export interface GatewayContext {
   backups: BackupService;
   /** The request's id (`X-Request-Id`, taken from the caller or made here), for logs. */
   requestId: string;
+  /** `performance.now()` when the request arrived: operations are timed from here. */
+  started: number;
   /**
    * Upstream calls for this request (attempts, retries included; not cache hits): `count` made
    * for it, `shared` made for another request whose identical call it waited on (coalesced).
@@ -24,6 +26,18 @@ export interface GatewayContext {
 
 /** Reads a request header by lower-case name. */
 export type HeaderGetter = (name: string) => string | undefined;
+
+/** What the context needs of an HTTP request (http/router.ts's Exchange is one). */
+export interface RequestInfo {
+  requestId: string;
+  /** `performance.now()` at its arrival. */
+  started: number;
+  header: HeaderGetter;
+  /** Aborts when the client leaves before its answer was sent. */
+  signal?: AbortSignal;
+}
+
+export type ContextFactory = (request: RequestInfo) => GatewayContext;
 
 export interface ContextDeps {
   config: Config;
@@ -81,14 +95,14 @@ export function upstreamLanguage(acceptLanguage: string | undefined): CallOption
 }
 
 /**
- * Builds a request's context. `signal` is aborted when the request's client leaves before its
- * answer was sent: its upstream calls stop then (unless a call is shared with a request that
+ * Builds a request's context. Its `signal` is aborted when the request's client leaves before
+ * its answer was sent: its upstream calls stop then (unless a call is shared with a request that
  * still waits, sharing/shared-upstream.ts).
  */
-export function createContextFactory(deps: ContextDeps): (header: HeaderGetter, requestId: string, signal?: AbortSignal) => GatewayContext {
+export function createContextFactory(deps: ContextDeps): ContextFactory {
   const loopback = isLoopback(deps.endpoint);
   const credentials = deps.config.credentials;
-  return (header, requestId, signal) => {
+  return ({ header, requestId, started, signal }) => {
     const token = callerToken(header);
     const language = upstreamLanguage(header('accept-language'));
     const upstreamCalls = { count: 0, shared: 0 };
@@ -117,6 +131,7 @@ export function createContextFactory(deps: ContextDeps): (header: HeaderGetter, 
 
     return {
       requestId,
+      started,
       upstreamCalls,
       backups: new BackupService({
         client: deps.client,

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     if (stopping) process.exit(1);
     stopping = true;
     logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: finishing requests in flight');
-    await app.close(config.shutdownTimeoutMs);
+    await app.close();
     logger.info('stopped');
     process.exit(0);
   };

@@ -19,7 +19,7 @@ export interface Metrics {
   upstreamAttempt(info: AttemptInfo): void;
   cacheLookup(outcome: 'hit' | 'stale' | 'miss' | 'coalesced'): void;
   budget(identityClass: IdentityClass, remaining: number | undefined, refused: boolean): void;
-  /** An operation answered by the fast path (execution/fast-path.ts) rather than Apollo's pipeline. */
+  /** An operation answered by the fast path (graphql/fast-path.ts) rather than Apollo's pipeline. */
   fastPathAnswered(): void;
 }
 

@@ -1,8 +1,9 @@
 /**
  * One log line and one metrics sample per GraphQL operation: name, duration, upstream calls
- * made for it and those it shared with another request, error codes, outcome. Variables, headers and results are never logged.
+ * made for it and those it shared with another request, error codes, outcome. Variables, headers
+ * and results are never logged. Called for every operation by graphql/operation.ts, whichever
+ * pipeline answered it.
  */
-import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 
 import type { GatewayContext } from '../context';
@@ -37,19 +38,5 @@ export function createOperationRecorder(logger: Logger, metrics: Metrics): Opera
       errorCodes: [...new Set(errors.map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR')))],
       outcome,
     }, 'graphql operation');
-  };
-}
-
-export function operationLogPlugin(record: OperationRecorder): ApolloServerPlugin<GatewayContext> {
-  return {
-    async requestDidStart() {
-      const started = performance.now();
-      return {
-        async willSendResponse({ response, contextValue, operationName, request }) {
-          const result = response.body.kind === 'single' ? response.body.singleResult : undefined;
-          record({ started, context: contextValue, operationName: operationName ?? request.operationName, data: result?.data, errors: result?.errors });
-        },
-      };
-    },
   };
 }

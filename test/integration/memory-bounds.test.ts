@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import { compiledBytes, documentBytes } from '../../src/execution/document-memory';
+import { compiledBytes, documentBytes } from '../../src/graphql/document-memory';
 import { rawRequest } from '../helpers/http';
 import { startStack, type Stack } from '../helpers/stack';
 

@@ -7,15 +7,22 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
-import type http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
 
-import { sendJson } from './send-json';
+import { jsonReply, type Reply } from './reply';
 
-/** `dist/graphiql/`, seen from `src/` (tests) and from `dist/` (npm start) alike. */
-export const ASSETS_DIR = path.join(__dirname, '..', 'dist', 'graphiql');
+/** What the handler reads of a request (http/router.ts's Exchange is one). */
+export interface PageRequest {
+  method: string;
+  pathname: string;
+  search: string;
+  header(name: string): string | undefined;
+}
+
+/** `dist/graphiql/`, seen from `src/http/` (tests) and from `dist/http/` (npm start) alike. */
+export const ASSETS_DIR = path.join(__dirname, '..', '..', 'dist', 'graphiql');
 
 export interface GraphiQLPageOptions {
   /** Where the built assets are read from. @default ASSETS_DIR */
@@ -58,10 +65,10 @@ interface Asset {
 export interface GraphiQLHandler {
   /**
    * Answers the page (for `/graphql`) or an asset (under `assetsPath`): 200 or 304, 405 for a
-   * method other than GET or HEAD, 503 when the assets cannot be read. False, having written
-   * nothing, when the path is neither.
+   * method other than GET or HEAD, 503 when the assets cannot be read. Undefined when the path
+   * is neither.
    */
-  handle(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): Promise<boolean>;
+  handle(request: PageRequest): Promise<Reply | undefined>;
   /**
    * Reads and compresses everything ahead of the first visit. Never rejects: resolves with the
    * error when the assets cannot be read (not built), so start-up can warn and go on; the page
@@ -126,21 +133,15 @@ export function createGraphiQLHandler(options: GraphiQLPageOptions): GraphiQLHan
     return prepared;
   };
 
-  function send(req: http.IncomingMessage, res: http.ServerResponse, asset: Asset, cacheControl: string, extra: Record<string, string> = {}): void {
+  function reply(request: PageRequest, asset: Asset, cacheControl: string, extra: Record<string, string> = {}): Reply {
     const headers: Record<string, string> = {
       'content-type': asset.type, 'cache-control': cacheControl, etag: asset.etag, vary: 'accept-encoding', 'x-content-type-options': 'nosniff', ...extra,
     };
-    if (req.headers['if-none-match'] === asset.etag) {
-      res.writeHead(304, headers);
-      res.end();
-      return;
-    }
-    const accepts = String(req.headers['accept-encoding'] ?? '');
+    if (request.header('if-none-match') === asset.etag) return { status: 304, headers };
+    const accepts = request.header('accept-encoding') ?? '';
     const [body, encoding] = /\bbr\b/.test(accepts) ? [asset.br, 'br'] : /\bgzip\b/.test(accepts) ? [asset.gzip, 'gzip'] : [asset.identity, undefined];
     if (encoding) headers['content-encoding'] = encoding;
-    headers['content-length'] = String(body.length);
-    res.writeHead(200, headers);
-    res.end(req.method === 'HEAD' ? undefined : body);
+    return { status: 200, headers, body };
   }
 
   return {
@@ -152,30 +153,26 @@ export function createGraphiQLHandler(options: GraphiQLPageOptions): GraphiQLHan
         return error instanceof Error ? error : new Error(String(error));
       }
     },
-    async handle(req, res, pathname) {
+    async handle(request) {
+      const { pathname } = request;
       const isPage = pathname === options.endpoint;
       const file = pathname.startsWith(`${options.assetsPath}/`) ? pathname.slice(options.assetsPath.length + 1) : undefined;
-      if (!isPage && (file === undefined || !FILES.has(file))) return false;
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        sendJson(res, 405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
-        return true;
-      }
+      if (!isPage && (file === undefined || !FILES.has(file))) return undefined;
+      if (request.method !== 'GET' && request.method !== 'HEAD') return jsonReply(405, { error: 'method not allowed' }, { allow: 'GET, HEAD' });
       let built;
       try {
         built = await ready();
       } catch {
         // The message names no path: the log has the details (startGateway's warm-up warning).
-        sendJson(res, 503, { error: 'GraphiQL is not available: its assets are not built (run `npm run build`).' });
-        return true;
+        return jsonReply(503, { error: 'GraphiQL is not available: its assets are not built (run `npm run build`).' });
       }
-      if (isPage) send(req, res, built.page, 'no-cache', { 'content-security-policy': CSP });
-      else send(req, res, built.assets.get(file!)!, 'public, max-age=31536000, immutable');
-      return true;
+      if (isPage) return reply(request, built.page, 'no-cache', { 'content-security-policy': CSP });
+      return reply(request, built.assets.get(file!)!, 'public, max-age=31536000, immutable');
     },
   };
 }
 
 /** Whether a request is a browser asking for a page (not a GraphQL GET with a query). */
-export function wantsGraphiQL(req: http.IncomingMessage, search: string): boolean {
-  return (req.method === 'GET' || req.method === 'HEAD') && /\btext\/html\b/.test(String(req.headers.accept ?? '')) && !/[?&]query=/.test(search);
+export function wantsGraphiQL(request: PageRequest): boolean {
+  return (request.method === 'GET' || request.method === 'HEAD') && /\btext\/html\b/.test(request.header('accept') ?? '') && !/[?&]query=/.test(request.search);
 }

@@ -1,4 +1,4 @@
-import { isUtf8Json } from '../src/content-type';
+import { isUtf8Json } from '../../src/http/content-type';
 
 describe('isUtf8Json()', () => {
   it.each([

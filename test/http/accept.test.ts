@@ -5,7 +5,7 @@
  */
 import { ApolloServer, HeaderMap } from '@apollo/server';
 
-import { acceptsJson } from '../src/accept';
+import { acceptsJson } from '../../src/http/accept';
 
 const APOLLO_ANSWERS: Array<[string | undefined, boolean]> = [
   [undefined, true],

@@ -5,9 +5,9 @@
 import { GraphQLError, parse, validate, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 
-import { createDocumentStore, createPersistedQueryCache } from '../../src/execution/bounded-caches';
-import { compiledBytes, documentBytes, releaseTokenChain, resolvedFieldCount } from '../../src/execution/document-memory';
-import { OperationStore } from '../../src/execution/jit-gateway';
+import { createDocumentStore, createPersistedQueryCache } from '../../src/graphql/bounded-caches';
+import { compiledBytes, documentBytes, releaseTokenChain, resolvedFieldCount } from '../../src/graphql/document-memory';
+import { OperationStore } from '../../src/graphql/operation-store';
 import { createSubgraphSchema, toPublicSchema } from '../../src/schema';
 
 const schema = toPublicSchema(createSubgraphSchema());

@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-import { ASSETS_DIR, createGraphiQLHandler } from '../src/graphiql';
-import { rawRequest } from './helpers/http';
+import { ASSETS_DIR, createGraphiQLHandler } from '../../src/http/graphiql';
+import { rawRequest } from '../helpers/http';
 
 const BROWSER = { accept: 'text/html' };
 
@@ -22,7 +22,12 @@ describe('createGraphiQLHandler() without its assets', () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'graphiql-assets-'));
     graphiql = handler();
     server = http.createServer((req, res) => {
-      void graphiql.handle(req, res, (req.url ?? '/').split('?')[0]!).then((served) => { if (!served) { res.statusCode = 404; res.end(); } });
+      const request = { method: req.method ?? 'GET', pathname: (req.url ?? '/').split('?')[0]!, search: '', header: (name: string) => req.headers[name] as string | undefined };
+      void graphiql.handle(request).then((reply) => {
+        if (!reply) { res.statusCode = 404; res.end(); return; }
+        res.writeHead(reply.status, reply.headers);
+        res.end(reply.body as Buffer | string | undefined);
+      });
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');

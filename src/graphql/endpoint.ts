@@ -1,0 +1,89 @@
+/**
+ * A GraphQL endpoint (`/graphql`, `/subgraph`) as a route: what is refused before any pipeline
+ * runs (method, `Accept`, content type, body size, JSON), then the fast path when it knows the
+ * operation, else Apollo's pipeline; either way, a Reply.
+ */
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+
+import type { ContextFactory, GatewayContext } from '../context';
+import { acceptsJson } from '../http/accept';
+import { BodyTooLargeError, readBody } from '../http/body';
+import { isUtf8Json } from '../http/content-type';
+import { graphqlErrorBody, graphqlErrorReply, jsonReply, type Reply } from '../http/reply';
+import type { Exchange, RouteHandler } from '../http/router';
+import type { FastPath } from './fast-path';
+import type { OperationConcerns } from './operation';
+
+export interface EndpointDeps {
+  apollo: ApolloServer<GatewayContext>;
+  /** Answers repeats of known operations; absent on `/subgraph` and with GRAPHQL_FAST_PATH=false. */
+  fastPath?: FastPath;
+  createContext: ContextFactory;
+  operations: OperationConcerns;
+  maxBodyBytes: number;
+}
+
+/**
+ * Refuses, before anything runs, a request whose `Accept` allows no JSON answer: Apollo would
+ * execute it (upstream calls and all) and only then answer 406. GraphQL over SSE (DESIGN.md,
+ * "Live changes": `POST /graphql` with `Accept: text/event-stream`) will be served here: its
+ * handler takes those requests before this refusal, which then covers what is left. The refusal
+ * is an operation that ended in an error, logged as one.
+ */
+function refuseUnacceptable(x: Exchange, deps: EndpointDeps): Reply {
+  x.req.resume(); // an unread body would stall a keep-alive connection
+  const message = /\btext\/event-stream\b/i.test(x.header('accept') ?? '')
+    ? 'Server-sent events are not served on this endpoint yet: accept application/json or application/graphql-response+json.'
+    : 'The Accept header allows neither application/json nor application/graphql-response+json.';
+  const refusal = graphqlErrorBody(message, 'BAD_REQUEST');
+  deps.operations.begin(x.started).end({ context: deps.createContext(x), operationName: undefined, data: undefined, errors: refusal.errors });
+  return jsonReply(406, refusal);
+}
+
+/** The parsed JSON body of a POST, or the refusal of a body that is too large or not JSON. */
+async function readJsonBody(x: Exchange, maxBodyBytes: number): Promise<{ body: unknown } | { refusal: Reply }> {
+  let text: string;
+  try {
+    text = await readBody(x.req, maxBodyBytes);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return { refusal: graphqlErrorReply(413, `The request body is larger than ${maxBodyBytes} bytes.`, 'PAYLOAD_TOO_LARGE', { connection: 'close' }) };
+    throw error;
+  }
+  try {
+    return { body: JSON.parse(text) };
+  } catch {
+    return { refusal: graphqlErrorReply(400, 'The request body is not valid JSON.', 'BAD_REQUEST') };
+  }
+}
+
+async function viaApollo(x: Exchange, body: unknown, deps: EndpointDeps): Promise<Reply> {
+  const headers = new HeaderMap();
+  for (const [name, value] of Object.entries(x.req.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  const result = await deps.apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: x.method, headers, search: x.search, body },
+    context: async () => deps.createContext(x),
+  });
+  return {
+    status: result.status ?? 200,
+    headers: Object.fromEntries(result.headers),
+    body: result.body.kind === 'complete' ? result.body.string : result.body.asyncIterator,
+  };
+}
+
+export function createGraphQLEndpoint(deps: EndpointDeps): RouteHandler {
+  return async (x) => {
+    if (x.method !== 'GET' && x.method !== 'POST') return graphqlErrorReply(405, 'Use GET or POST.', 'METHOD_NOT_ALLOWED', { allow: 'GET, POST' });
+    if (!acceptsJson(x.header('accept'))) return refuseUnacceptable(x, deps);
+    if (x.method === 'GET') return viaApollo(x, undefined, deps);
+    // Before the body is read: it is decoded as UTF-8 JSON, on Apollo's path and the fast path alike.
+    if (!isUtf8Json(x.header('content-type'))) {
+      x.req.resume(); // an unread body would stall a keep-alive connection
+      return graphqlErrorReply(415, 'The request body must be application/json in UTF-8 (no charset, or charset=utf-8).', 'BAD_REQUEST', { 'accept-post': 'application/json' });
+    }
+    const read = await readJsonBody(x, deps.maxBodyBytes);
+    if ('refusal' in read) return read.refusal;
+    return (await deps.fastPath?.handle(x, read.body)) ?? viaApollo(x, read.body, deps);
+  };
+}

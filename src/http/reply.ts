@@ -1,0 +1,27 @@
+/**
+ * What a route answers. Routes return a Reply and never write to the socket themselves: the
+ * router writes every Reply through `writeReply()` (http/router.ts), the one place where headers
+ * common to every answer (CORS, caching, compression, rate-limit headers) belong.
+ */
+export interface Reply {
+  status: number;
+  /** Lower-case names. `content-length` is set when the body is written whole. */
+  headers: Record<string, string>;
+  /** A whole body, or chunks to stream (incremental delivery); none for 304 and HEAD. */
+  body?: string | Buffer | AsyncIterable<string>;
+}
+
+/** A whole JSON answer: the gateway's own refusals and probes. */
+export function jsonReply(status: number, value: unknown, headers: Record<string, string> = {}): Reply {
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(value) };
+}
+
+/** The body of a refusal on a GraphQL endpoint: the GraphQL over HTTP shape, one error with its code. */
+export function graphqlErrorBody(message: string, code: string): { errors: Array<{ message: string; extensions: { code: string } }> } {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+/** A refusal on a GraphQL endpoint (`/graphql`, `/subgraph`). */
+export function graphqlErrorReply(status: number, message: string, code: string, headers: Record<string, string> = {}): Reply {
+  return jsonReply(status, graphqlErrorBody(message, code), headers);
+}

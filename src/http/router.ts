@@ -1,0 +1,126 @@
+/**
+ * Every HTTP request passes here, before any GraphQL pipeline: its id, the signal of its client
+ * leaving, its metrics sample, the choice of route, and the writing of the route's Reply. Routes
+ * return Replies and never touch the socket, so what every answer needs (CORS, caching,
+ * compression, rate-limit headers) is added in one place: `writeReply()`.
+ */
+import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
+
+import type { Logger } from '../logger';
+import type { Metrics } from '../observability/metrics';
+import { BodyAbortedError } from './body';
+import { graphqlErrorReply, type Reply } from './reply';
+
+/** One request as every route sees it. */
+export interface Exchange {
+  readonly req: http.IncomingMessage;
+  readonly method: string;
+  readonly pathname: string;
+  /** The query string with its `?`, or ''. */
+  readonly search: string;
+  /** `X-Request-Id`: the caller's when it is a plain token, else a new one; sent back on every answer. */
+  readonly requestId: string;
+  /** `performance.now()` at its arrival. */
+  readonly started: number;
+  /** Aborts when the client leaves before its answer was sent whole. */
+  readonly signal: AbortSignal;
+  /** A request header by lower-case name (repeated ones joined with ", "). */
+  header(name: string): string | undefined;
+}
+
+export type RouteHandler = (exchange: Exchange) => Reply | Promise<Reply>;
+
+export interface Route {
+  /** Whether this route answers the request; the first route that does, answers. */
+  matches(exchange: Exchange): boolean;
+  handle: RouteHandler;
+}
+
+export interface RouterOptions {
+  routes: readonly Route[];
+  /** The answer when no route matches. */
+  notFound: RouteHandler;
+  metrics: Metrics;
+  logger: Logger;
+  /** Whether shutdown has begun: answers then close their connection. */
+  closing(): boolean;
+}
+
+/** A caller's X-Request-Id is kept if it is a plain token; otherwise one is made. */
+function requestIdOf(req: http.IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+/** The route label of a path for metrics: fixed names, never the raw path. */
+function routeLabel(pathname: string): string {
+  if (pathname.startsWith('/graphiql/')) return '/graphiql';
+  return ['/graphql', '/subgraph', '/healthz', '/readyz', '/metrics'].includes(pathname) ? pathname : 'other';
+}
+
+function toExchange(req: http.IncomingMessage, signal: AbortSignal): Exchange {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return {
+    req,
+    method: req.method ?? 'GET',
+    pathname: q === -1 ? url : url.slice(0, q),
+    search: q === -1 ? '' : url.slice(q),
+    requestId: requestIdOf(req),
+    started: performance.now(),
+    signal,
+    header(name) {
+      const value = req.headers[name];
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
+}
+
+/**
+ * Writes a route's answer: the one place every response passes, whatever route made it. A whole
+ * body goes out with its length; chunks are streamed. (Node sends no body for HEAD.)
+ */
+async function writeReply(res: http.ServerResponse, exchange: Exchange, reply: Reply, closing: boolean): Promise<void> {
+  const headers: Record<string, string> = { ...reply.headers, 'x-request-id': exchange.requestId };
+  if (closing) headers.connection = 'close';
+  const { body } = reply;
+  if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
+    res.writeHead(reply.status, headers);
+    res.end(body);
+    return;
+  }
+  res.writeHead(reply.status, headers);
+  for await (const chunk of body) res.write(chunk);
+  res.end();
+}
+
+/** The server's request listener: builds each Exchange, routes it, writes its Reply. */
+export function createRequestListener(options: RouterOptions): http.RequestListener {
+  const { routes, notFound, metrics, logger } = options;
+  return (req, res) => {
+    const clientLeft = new AbortController();
+    const exchange = toExchange(req, clientLeft.signal);
+    res.once('close', () => {
+      // A response closed before it was sent whole: the client left (or its body broke) first.
+      // Its operation's upstream work stops (context.ts), and it is counted as aborted.
+      const aborted = !res.writableFinished;
+      if (aborted) clientLeft.abort();
+      metrics.httpRequest(routeLabel(exchange.pathname), exchange.method, aborted ? 'aborted' : res.statusCode, (performance.now() - exchange.started) / 1000);
+    });
+    const route = routes.find((r) => r.matches(exchange));
+    Promise.resolve()
+      .then(() => (route?.handle ?? notFound)(exchange))
+      .then((reply) => writeReply(res, exchange, reply, options.closing()))
+      .catch((error: unknown) => {
+        if (error instanceof BodyAbortedError) {
+          logger.debug({ requestId: exchange.requestId }, 'the client left before its request body arrived'); // its socket is gone: nothing to write
+          return;
+        }
+        logger.error({ err: error, requestId: exchange.requestId }, 'request failed');
+        if (res.headersSent) res.destroy();
+        else void writeReply(res, exchange, graphqlErrorReply(500, 'Internal server error', 'INTERNAL_SERVER_ERROR'), options.closing());
+      });
+  };
+}
