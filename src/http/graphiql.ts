@@ -95,20 +95,15 @@ async function toAsset(type: string, identity: Buffer): Promise<Asset> {
 
 const escapeJsonForHtml = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c');
 
-export function createGraphiQLHandler(options: GraphiQLPageOptions): GraphiQLHandler {
-  const assetsDir = options.assetsDir ?? ASSETS_DIR;
-  let prepared: Promise<{ page: Asset; assets: Map<string, Asset> }> | undefined;
-  const prepare = async (): Promise<{ page: Asset; assets: Map<string, Asset> }> => {
-    const assets = new Map<string, Asset>();
-    for (const [file, type] of FILES) assets.set(file, await toAsset(type, await fs.readFile(path.join(assetsDir, file))));
-    const url = (file: string): string => `${options.assetsPath}/${file}?v=${assets.get(file)!.etag.slice(1, 9)}`;
-    const settings = {
-      endpoint: options.endpoint,
-      query: EXAMPLE_QUERY,
-      variables: JSON.stringify({ instanceId: options.exampleInstanceId ?? '<an RDS instance id>', first: 5 }, null, 2),
-      headers: JSON.stringify(options.exampleHeaders, null, 2),
-    };
-    const html = `<!doctype html>
+/** The page: GraphiQL's settings inline (as JSON, inert), its assets by content-hashed URL. */
+function renderPage(options: GraphiQLPageOptions, url: (file: string) => string): string {
+  const settings = {
+    endpoint: options.endpoint,
+    query: EXAMPLE_QUERY,
+    variables: JSON.stringify({ instanceId: options.exampleInstanceId ?? '<an RDS instance id>', first: 5 }, null, 2),
+    headers: JSON.stringify(options.exampleHeaders, null, 2),
+  };
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -125,6 +120,16 @@ export function createGraphiQLHandler(options: GraphiQLPageOptions): GraphiQLHan
 </body>
 </html>
 `;
+}
+
+export function createGraphiQLHandler(options: GraphiQLPageOptions): GraphiQLHandler {
+  const assetsDir = options.assetsDir ?? ASSETS_DIR;
+  let prepared: Promise<{ page: Asset; assets: Map<string, Asset> }> | undefined;
+  const prepare = async (): Promise<{ page: Asset; assets: Map<string, Asset> }> => {
+    const assets = new Map<string, Asset>();
+    for (const [file, type] of FILES) assets.set(file, await toAsset(type, await fs.readFile(path.join(assetsDir, file))));
+    const url = (file: string): string => `${options.assetsPath}/${file}?v=${assets.get(file)!.etag.slice(1, 9)}`;
+    const html = renderPage(options, url);
     return { page: await toAsset('text/html; charset=utf-8', Buffer.from(html)), assets };
   };
   const ready = (): ReturnType<typeof prepare> => {

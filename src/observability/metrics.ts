@@ -46,6 +46,36 @@ function children<A extends Array<string | number>, T>(make: (...args: A) => T):
   };
 }
 
+/**
+ * An operation's label: its name when it is a plain GraphQL name among the first
+ * MAX_OPERATION_NAMES seen, else `other` (a client must not grow the series without bound).
+ */
+function boundedOperationLabel(): (name: string | undefined) => string {
+  const operationNames = new Set<string>();
+  return (name) => {
+    if (!name) return 'anonymous';
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return 'other';
+    if (operationNames.has(name)) return name;
+    if (operationNames.size >= MAX_OPERATION_NAMES) return 'other';
+    operationNames.add(name);
+    return name;
+  };
+}
+
+/** An attempt's status label: its HTTP status, or what kept it from having one. */
+function upstreamStatusLabel(info: AttemptInfo): string {
+  if (info.status !== undefined) return String(info.status);
+  if (info.error === 'UpstreamTimeoutError') return 'timeout';
+  if (info.error === 'UpstreamCallCancelledError') return 'cancelled';
+  return info.error === 'UpstreamBadResponseError' ? 'bad_response' : 'network';
+}
+
+/** The upstream's error code when it has the published shape (`DBS.280001`), `other` when not, '' when none. */
+function upstreamErrorCodeLabel(errorCode: string | undefined): string {
+  if (!errorCode) return '';
+  return /^[A-Za-z]{2,8}\.\d{3,6}$/.test(errorCode) ? errorCode : 'other';
+}
+
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -60,16 +90,7 @@ export function createMetrics(): Metrics {
   const budgetRemaining = new Gauge({ name: 'upstream_budget_remaining', help: 'Upstream calls left in the current minute for the last identity of each class that made a call.', labelNames: ['identity_class'], registers: [registry] });
   const budgetRefused = new Counter({ name: 'upstream_budget_refusals_total', help: 'Upstream calls not sent because the identity\'s budget was spent.', labelNames: ['identity_class'], registers: [registry] });
   const fastPath = new Counter({ name: 'graphql_fast_path_operations_total', help: 'GraphQL operations answered without Apollo\'s request pipeline (repeats of operations Apollo validated).', registers: [registry] });
-  const operationNames = new Set<string>();
-
-  const operationLabel = (name: string | undefined): string => {
-    if (!name) return 'anonymous';
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return 'other';
-    if (operationNames.has(name)) return name;
-    if (operationNames.size >= MAX_OPERATION_NAMES) return 'other';
-    operationNames.add(name);
-    return name;
-  };
+  const operationLabel = boundedOperationLabel();
 
   // Each label set's children, made once: prom-client hashes the label object on every
   // `inc(labels)`/`observe(labels)`, which was about 2% of a page request's CPU.
@@ -99,11 +120,7 @@ export function createMetrics(): Metrics {
       child.duration.observe(seconds);
     },
     upstreamAttempt(info) {
-      const status = info.status !== undefined ? String(info.status)
-        : info.error === 'UpstreamTimeoutError' ? 'timeout' : info.error === 'UpstreamCallCancelledError' ? 'cancelled'
-        : info.error === 'UpstreamBadResponseError' ? 'bad_response' : 'network';
-      const errorCode = info.errorCode && /^[A-Za-z]{2,8}\.\d{3,6}$/.test(info.errorCode) ? info.errorCode : info.errorCode ? 'other' : '';
-      const child = upstreamChildren(status, errorCode);
+      const child = upstreamChildren(upstreamStatusLabel(info), upstreamErrorCodeLabel(info.errorCode));
       child.count.inc();
       child.duration.observe(info.ms / 1000);
       if (info.attempt > 0) retries.inc();
