@@ -11,7 +11,7 @@ import { checkPageArgs, needsTotal, toConnection, toWindow, type PageRequest } f
 import { cursorBinding, fromCursor, toCursor, type CursorPosition } from '../pagination/cursor';
 import type { CallOptions, UpstreamClient } from '../upstream/client';
 import { toUpstreamTime } from '../upstream/time';
-import { MAX_UPSTREAM_OFFSET, type ListBackupsParams } from '../upstream/url';
+import { MAX_UPSTREAM_OFFSET, UPSTREAM_MAX_LIMIT, type ListBackupsParams } from '../upstream/url';
 import { BackupList, CHUNK, type Chunk } from './lists';
 import type { Backup, BackupConnectionModel, BackupFilter, BackupStatus, BackupType } from './model';
 import { toBackup, WIRE_BACKUP_TYPE } from './normalize';
@@ -92,8 +92,8 @@ function toWireParams(project: string, instanceId: string, f: BackupFilter, offs
 
 const keyOf = (instanceId: string, id: string): string => `${instanceId}\u0000${id}`;
 
-/** How far from its old offset a cursor's backup is looked for (each side). */
-export const RELOCATION_WINDOW = 100;
+/** How far from its old offset a cursor's backup is looked for (each side): one call's rows. */
+export const RELOCATION_WINDOW = UPSTREAM_MAX_LIMIT;
 
 /** Whether the row at a cursor's offset is no longer the backup the cursor was made on (v1 cursors carry no id: never). */
 function isMoved(list: BackupList, position: CursorPosition): boolean {
