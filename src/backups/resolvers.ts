@@ -1,7 +1,7 @@
 /** Resolvers: translate arguments, delegate to the request's BackupService, return. */
 import type { Resolvers } from '../generated/graphql';
 import { DateTime, SafeInt } from '../scalars';
-import { requireId } from './service';
+import { requireId } from './filter';
 
 /** A backup id ends in `brNN`, an instance id in `inNN`: a backup is not a Node. */
 const BACKUP_ID = /br\d{2}$/;
