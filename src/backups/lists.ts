@@ -8,10 +8,11 @@
  * the shared cache then answers. Without it, a call asks for just the rows needed: parsing 100 rows to serve 20 is
  * most of a request's CPU when nothing will reuse the rest.
  */
+import { UPSTREAM_MAX_LIMIT } from '../upstream/url';
 import type { Backup, BackupFilter } from './model';
 
-/** The upstream's largest `limit`. */
-export const CHUNK = 100;
+/** The rows of a full chunk: the upstream's largest `limit`. */
+export const CHUNK = UPSTREAM_MAX_LIMIT;
 
 export interface Chunk {
   offset: number;

@@ -1,28 +1,14 @@
 /** Resolvers: translate arguments, delegate to the request's BackupService, return. */
-import { GraphQLScalarType } from 'graphql';
-import { GraphQLDateTime, GraphQLSafeInt } from 'graphql-scalars';
-
 import type { Resolvers } from '../generated/graphql';
-import { toIsoUtc } from '../upstream/time';
-import { requireId } from './service';
-
-/**
- * graphql-scalars' DateTime, serialising to the RFC 3339 string itself: it returns the Date, and
- * JSON.stringify then calls Date#toJSON from native code, which made serialising a page of 20
- * backups about 4 times slower (96 µs instead of 26 µs, measured on this machine); toIsoUtc
- * writes the same string as toISOString in a tenth of its time.
- */
-const DateTime = new GraphQLScalarType({
-  ...GraphQLDateTime.toConfig(),
-  serialize: (value) => (value instanceof Date && Number.isFinite(value.getTime()) ? toIsoUtc(value.getTime()) : GraphQLDateTime.serialize(value)),
-});
+import { DateTime, SafeInt } from '../scalars';
+import { requireId } from './filter';
 
 /** A backup id ends in `brNN`, an instance id in `inNN`: a backup is not a Node. */
 const BACKUP_ID = /br\d{2}$/;
 
 export const resolvers: Resolvers = {
   DateTime,
-  SafeInt: GraphQLSafeInt,
+  SafeInt,
   Query: {
     backups: (_root, { instanceId, ...args }, { backups }) => backups.connection(instanceId, args),
     backup: (_root, { instanceId, id }, { backups }) => backups.backup(instanceId, id),

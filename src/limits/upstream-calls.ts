@@ -2,31 +2,13 @@
  * The connection-aware cost of an operation, in upstream calls, checked before it runs: an
  * operation that could need more than MAX_UPSTREAM_CALLS_PER_OPERATION calls is refused (400,
  * GRAPHQL_VALIDATION_FAILED) before it makes any. Costs come from graphql-query-complexity with
- * one estimator that knows this schema and how backups/service.ts reads (lists.ts: calls of at
- * most 100 rows; with prefetch, chunks aligned to multiples of 100; without, chunks that start
- * where the rows needed start).
+ * one estimator that knows this schema; what one connection or one lookup costs comes from
+ * backups/cost.ts, next to the reads it mirrors (it says why each term holds).
  *
- * It is an upper bound, term by term (calls that aliases share, or that the cache answers, are
- * counted anyway). For a `backups` connection with a page of n rows (`first`, `last`, or 20):
- * - `last` without `before`: one head call for the total.
- * - The page read: n rows, plus the row of each cursor when it is right next to the page (`first`
- *   after a cursor, `last` before one). From offset 0 (no `after`, no `last`) r rows take
- *   ceil(r/100) calls; from any other offset, aligned chunks may add one: floor((r + 98)/100) + 1.
- *   Never fewer than one call (even `first: 0` asks for the total).
- * - A cursor row that is not next to the page (`after` with `last`, `before` with `first`) is
- *   read on its own: one call.
- * - Relocation, for each cursor (its backup may have moved): at most one call on each side. The
- *   forward side reads 100 rows past the rows the page read already has (plus, after an `after`
- *   cursor, the page beside it, which the page read holds); the backward side the 100 rows
- *   before them. A span of 100 rows starting right after (or ending right before) rows already
- *   fetched needs one new chunk: one aligned chunk past the last one fetched, or one unaligned
- *   call of 100 rows from where the fetched rows end. The backup is accepted only within 100
- *   rows, so the page served next to it lies in rows already read: no further call. Two cursors,
- *   four calls.
- * - Plus n times what each row's selection costs (a connection nested in every row multiplies).
- * A `backup` lookup is one call plus its selection: per instance, n lookups cost at most n calls
- * (service.ts makes none on speculation). `_entities` costs each representation: a `Backup` one
- * is a lookup, any other its selection (the selection's cost is the largest over the entity
+ * It is an upper bound. A `backups` connection costs its own reads plus its page's rows times
+ * what each row's selection costs (a connection nested in every row multiplies). A `backup`
+ * lookup costs one lookup plus its selection. `_entities` costs each representation: a `Backup`
+ * one is a lookup, any other its selection (the selection's cost is the largest over the entity
  * types, an upper bound for each). `instances(ids)` costs its selection once per id; everything
  * else is the sum of its children.
  *
@@ -41,29 +23,7 @@ import { getOperationAST, getVariableValues, GraphQLError, type DocumentNode, ty
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { LRUCache } from 'lru-cache';
 
-import { CHUNK } from '../backups/lists';
-import { DEFAULT_PAGE_SIZE } from '../pagination/connection';
-
-/** Calls to read `rows` consecutive rows, from offset 0 or from anywhere (see the module comment). */
-export function spanCalls(rows: number, fromStart: boolean): number {
-  if (rows <= 0) return 1;
-  return fromStart ? Math.ceil(rows / CHUNK) : Math.floor((rows + CHUNK - 2) / CHUNK) + 1;
-}
-
-/** The calls of one `backups` connection's own reads (its rows' selections not included). */
-export function connectionCalls(args: { first?: unknown; last?: unknown; after?: unknown; before?: unknown }): number {
-  const last = typeof args.last === 'number' ? args.last : undefined;
-  const first = typeof args.first === 'number' ? args.first : undefined;
-  const backward = last !== undefined;
-  const rows = Math.max(0, backward ? last : first ?? DEFAULT_PAGE_SIZE);
-  const after = args.after != null;
-  const before = args.before != null;
-  const head = backward && !before ? 1 : 0;
-  const besidePage = Number(after && !backward) + Number(before && backward);
-  const apart = Number(after && backward) + Number(before && !backward);
-  const relocation = 2 * (Number(after) + Number(before));
-  return head + spanCalls(rows + besidePage, !after && !backward) + apart + relocation;
-}
+import { connectionCalls, connectionRows, LOOKUP_CALLS } from '../backups/cost';
 
 /** Whether an `_entities` representation is an Instance's (which resolves without a call). */
 export function isInstanceRepresentation(value: unknown): boolean {
@@ -76,21 +36,16 @@ export const upstreamCallEstimator: ComplexityEstimator = ({ type, field, args, 
     const rows = connectionRows(args);
     return connectionCalls(args) + rows * childComplexity;
   }
-  if (field.name === 'backup' && (parent === 'Query' || parent === 'Instance')) return 1 + childComplexity;
+  if (field.name === 'backup' && (parent === 'Query' || parent === 'Instance')) return LOOKUP_CALLS + childComplexity;
   if (field.name === 'instances' && parent === 'Query') return (Array.isArray(args.ids) ? args.ids.length : 1) * childComplexity;
   if (field.name === '_entities' && parent === 'Query') {
     const representations: unknown[] = Array.isArray(args.representations) ? args.representations : [args.representations];
     let calls = 0;
-    for (const representation of representations) calls += (isInstanceRepresentation(representation) ? 0 : 1) + childComplexity;
+    for (const representation of representations) calls += (isInstanceRepresentation(representation) ? 0 : LOOKUP_CALLS) + childComplexity;
     return calls;
   }
   return childComplexity;
 };
-
-function connectionRows(args: Record<string, unknown>): number {
-  const rows = typeof args.last === 'number' ? args.last : typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
-  return Math.max(0, rows);
-}
 
 /** The upstream calls an operation could need (an upper bound). Throws when it cannot tell. */
 export function upstreamCallsOf(schema: GraphQLSchema, query: Parameters<typeof getComplexity>[0]['query'], variables?: Record<string, unknown>, operationName?: string): number {

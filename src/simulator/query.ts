@@ -22,6 +22,8 @@ const KNOWN = new Set(['instance_id', 'backup_id', 'backup_type', 'offset', 'lim
 const TYPES = new Set(['auto', 'manual', 'fragment', 'incremental']);
 const STATUS_FILTERS = new Set(['BUILDING', 'COMPLETED', 'FAILED']);
 const MAX_OFFSET = 2 ** 31 - 1;
+/** The largest `limit` the API accepts, and the page size when none is given. */
+const MAX_LIMIT = 100;
 
 /**
  * Splits a raw query string the way the API gateway does: `+` is a space (form encoding), so a
@@ -74,7 +76,7 @@ export function parseListQuery(raw: string): QueryResult {
   const instanceId = values.get('instance_id');
   if (instanceId === undefined || instanceId.trim() === '') return fail('Parameter instance_id is mandatory.');
 
-  const query: ListQuery = { instanceId, offset: 0, limit: 100 };
+  const query: ListQuery = { instanceId, offset: 0, limit: MAX_LIMIT };
   const backupId = values.get('backup_id');
   if (backupId !== undefined) {
     if (backupId.trim() === '') return fail('Parameter backup_id must not be empty.');
@@ -92,7 +94,7 @@ export function parseListQuery(raw: string): QueryResult {
   }
   const limit = values.get('limit');
   if (limit !== undefined) {
-    if (!/^\d{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > 100) return fail('Parameter limit must be an integer from 1 to 100.');
+    if (!/^\d{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT) return fail(`Parameter limit must be an integer from 1 to ${MAX_LIMIT}.`);
     query.limit = Number(limit);
   }
   const begin = values.get('begin_time');

@@ -13,13 +13,20 @@ export interface ListBackupsParams {
   backupId?: string;
   backupType?: 'auto' | 'manual' | 'fragment' | 'incremental';
   offset: number;
-  /** 1..100 */
+  /** 1..UPSTREAM_MAX_LIMIT */
   limit: number;
   /** `yyyy-mm-ddThh:mm:ss+0000`; both or neither. */
   beginTime?: string;
   endTime?: string;
   status?: 'BUILDING' | 'COMPLETED' | 'FAILED';
 }
+
+/**
+ * The largest `limit` the list-backups call accepts: one call returns at most this many rows.
+ * The gateway's chunk size, relocation window and call estimates derive from it; the simulator
+ * keeps its own copy (src/simulator/query.ts), as it shares no code with this layer.
+ */
+export const UPSTREAM_MAX_LIMIT = 100;
 
 /**
  * The largest `offset` the upstream serves: the API types it as a 32-bit integer and refuses more

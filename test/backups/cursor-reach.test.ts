@@ -4,7 +4,8 @@
  * list's known end costs no call. A fake client stands in for an upstream that, like the
  * simulator, refuses offsets above 2^31-1.
  */
-import { BackupService, filterKey } from '../../src/backups/service';
+import { filterKey } from '../../src/backups/filter';
+import { BackupService } from '../../src/backups/service';
 import { CursorStaleError, InvalidInputError } from '../../src/errors/domain';
 import { cursorBinding, toCursor } from '../../src/pagination/cursor';
 import type { UpstreamClient } from '../../src/upstream/client';

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import { filterKey } from '../../src/backups/service';
+import { filterKey } from '../../src/backups/filter';
 import { cursorBinding, toCursor } from '../../src/pagination/cursor';
 import { rawRequest } from '../helpers/http';
 import { PROJECT } from '../helpers/simulator';

@@ -1,24 +1,13 @@
 /** The upstream-call estimate: a schema, a document and variables give a number (no server). */
 import { getOperationAST, parse } from 'graphql';
 
-import { costKey, spanCalls, UpstreamCallLimit, upstreamCallsOf } from '../../src/limits/upstream-calls';
+import { costKey, UpstreamCallLimit, upstreamCallsOf } from '../../src/limits/upstream-calls';
 import { createSubgraphSchema, toPublicSchema } from '../../src/schema';
 
 const subgraph = createSubgraphSchema();
 const schema = toPublicSchema(subgraph);
 const calls = (query: string, variables?: Record<string, unknown>, on = schema) => upstreamCallsOf(on, parse(query), variables);
 const I = 'aec672cf5aee9078c91de1d099c4d0d3in01';
-
-describe('spanCalls()', () => {
-  it('reads r rows from offset 0 in ceil(r/100) calls, and at least one', () => {
-    expect([0, 1, 100, 101, 500].map((r) => spanCalls(r, true))).toEqual([1, 1, 1, 2, 5]);
-  });
-
-  it('allows one chunk more from any other offset (chunks aligned to 100)', () => {
-    // rows 99..100 span chunks 0 and 1; rows 99..199 still two; rows 99..200 three
-    expect([1, 2, 100, 101, 102].map((r) => spanCalls(r, false))).toEqual([1, 2, 2, 2, 3]);
-  });
-});
 
 describe('upstreamCallsOf(): connections', () => {
   it('prices a first page from the top at ceil(n/100)', () => {
