@@ -18,7 +18,6 @@
  */
 import { createHash } from 'node:crypto';
 
-import type { ApolloServerPlugin } from '@apollo/server';
 import { getOperationAST, getVariableValues, GraphQLError, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { LRUCache } from 'lru-cache';
@@ -132,17 +131,4 @@ function notEstimated(error: unknown): GraphQLError {
   return new GraphQLError(`The upstream calls of this operation could not be estimated, so it is refused.${reason}`, {
     extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
   });
-}
-
-export function upstreamCallLimitPlugin(limit: UpstreamCallLimit): ApolloServerPlugin {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, request, operationName, queryHash }) {
-          const refusal = limit.check(schema, document, queryHash, operationName, request.variables);
-          if (refusal) throw refusal;
-        },
-      };
-    },
-  };
 }

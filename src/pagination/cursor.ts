@@ -14,7 +14,7 @@
  * its caller may page through anyway (the upstream checks the caller's credentials on every call),
  * and a key would have to be shared by every replica and kept across restarts for cursors to
  * survive. What a minted offset could cost, calls at offsets the upstream refuses, is refused
- * before any call (backups/service.ts).
+ * before any call (backups/relocation.ts).
  */
 import { createHash } from 'node:crypto';
 

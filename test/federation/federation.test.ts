@@ -93,7 +93,7 @@ describe('through @apollo/gateway over HTTP', () => {
     }
     const log = await stack.calls();
     const perInstance = instances.map((id) => log.perInstance[id] ?? 0);
-    // At most one call per entity: nothing else in the operation reads these instances' lists (service.ts).
+    // At most one call per entity: nothing else in the operation reads these instances' lists (backups/lookups.ts).
     const bound = [7, 7, 6];
     perInstance.forEach((calls, k) => expect(calls).toBeLessThanOrEqual(bound[k]!));
   });

@@ -22,7 +22,7 @@ const ids = (instanceId: string): string[] => stack.sim.store.get(instanceId)!.b
 const lookups = (pairs: Array<[string, string]>) =>
   stack.gql(`query { ${pairs.map(([i, id], n) => `b${n}: backup(instanceId: "${i}", id: "${id}") { ${BACKUP_FIELDS} }`).join('\n')} }`);
 /**
- * What n lookups on one instance may cost (service.ts): n calls at most; when the operation also
+ * What n lookups on one instance may cost (backups/lookups.ts): n calls at most; when the operation also
  * reads the instance's list (which pays for its own calls), at most the chunks of the list it
  * has not read, if that is fewer.
  */
