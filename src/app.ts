@@ -11,10 +11,10 @@ import { createReadiness } from './observability/readiness';
 import { startGateway, type Gateway } from './server';
 import type { Simulator } from './simulator/server';
 import { startSimulatorFromConfig } from './simulator/start';
-import { MemoryStore } from './sharing/memory-store';
-import { RedisStore } from './sharing/redis-store';
-import { createSharedUpstream } from './sharing/shared-upstream';
-import type { SharedStore } from './sharing/store';
+import { MemoryStore } from './shared-upstream/memory-store';
+import { RedisStore } from './shared-upstream/redis-store';
+import { createSharedUpstream } from './shared-upstream/client';
+import type { SharedStore } from './shared-upstream/store';
 import { createUpstreamClient, type UpstreamClientOptions } from './upstream/client';
 
 /** The project the simulator's demo uses when none is configured (the simulator accepts any). */

@@ -83,7 +83,7 @@ export function upstreamLanguage(acceptLanguage: string | undefined): CallOption
 /**
  * Builds a request's context. `signal` is aborted when the request's client leaves before its
  * answer was sent: its upstream calls stop then (unless a call is shared with a request that
- * still waits, sharing/shared-upstream.ts).
+ * still waits, shared-upstream/client.ts).
  */
 export function createContextFactory(deps: ContextDeps): (header: HeaderGetter, requestId: string, signal?: AbortSignal) => GatewayContext {
   const loopback = isLoopback(deps.endpoint);
