@@ -9,12 +9,13 @@ import { createLogger, type Logger } from './logger';
 import { createMetrics, identityClass, type Metrics } from './observability/metrics';
 import { createReadiness } from './observability/readiness';
 import { startGateway, type Gateway } from './server';
+import { loadSimulatorConfig, type SimulatorConfig } from './simulator/config';
 import type { Simulator } from './simulator/server';
 import { startSimulatorFromConfig } from './simulator/start';
-import { MemoryStore } from './sharing/memory-store';
-import { RedisStore } from './sharing/redis-store';
-import { createSharedUpstream } from './sharing/shared-upstream';
-import type { SharedStore } from './sharing/store';
+import { MemoryStore } from './shared-upstream/memory-store';
+import { RedisStore } from './shared-upstream/redis-store';
+import { createSharedUpstream } from './shared-upstream/client';
+import type { SharedStore } from './shared-upstream/store';
 import { createUpstreamClient, type UpstreamClientOptions } from './upstream/client';
 
 /** The project the simulator's demo uses when none is configured (the simulator accepts any). */
@@ -42,11 +43,17 @@ export interface AppOptions {
   now?: () => number;
   /** How recent an upstream answer keeps /readyz ready without a probe. @default 30 s */
   readinessWindowMs?: number;
+  /**
+   * The embedded simulator, started when `config.upstream.endpoint` is null (index.ts reads it
+   * from SIMULATOR_*). Without it, the embedded defaults: never `process.env`, so a test does not
+   * pick up the environment by accident. @default loadSimulatorConfig({}, true)
+   */
+  simulator?: SimulatorConfig;
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = createLogger(config.logLevel, options.logDestination);
-  const simulator = config.upstream.endpoint === null ? await startSimulatorFromConfig(config.simulator) : undefined;
+  const simulator = config.upstream.endpoint === null ? await startSimulatorFromConfig(options.simulator ?? loadSimulatorConfig({}, true)) : undefined;
   const endpoint = simulator?.url ?? config.upstream.endpoint!;
   const defaultProjectId = config.defaultProjectId ?? (simulator ? DEMO_PROJECT_ID : null);
   const metrics = createMetrics();

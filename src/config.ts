@@ -1,15 +1,13 @@
 /**
- * The one place that reads the environment. Every variable is validated here; a bad value
+ * The gateway's configuration from the environment. Every variable is validated here; a bad value
  * throws a `ConfigError` whose message names the variable, and start-up prints it as one line.
+ * The embedded simulator's SIMULATOR_* variables are read by simulator/config.ts.
  */
-import type { FaultRule } from './simulator/faults';
-import { validateFaultRule } from './simulator/faults';
+import { bool, ConfigError, int, str, type Env } from './env';
 import { isId } from './ids';
 import { RDS_REGIONS, rdsEndpoint } from './upstream/regions';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError } from './env';
 
 export interface UpstreamConfig {
   /** Base URL of the RDS API; null means "start the embedded simulator". */
@@ -70,44 +68,6 @@ export interface Config {
     /** Connections open at once; more are closed as they come. */
     maxConnections: number;
   };
-  /** The embedded simulator, used when `upstream.endpoint` is null. */
-  simulator: SimulatorConfig;
-}
-
-export interface SimulatorConfig {
-  host: string;
-  port: number;
-  seed: number;
-  rateLimitPerMinute: number;
-  admin: boolean;
-  tokens: string[];
-  keys: Array<{ ak: string; sk: string }>;
-  faults: FaultRule[];
-}
-
-type Env = Record<string, string | undefined>;
-
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  const value = Number(raw.trim());
-  if (value < min || value > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got ${raw}`);
-  return value;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return fallback;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
-  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(env[name])}`);
-}
-
-function str(env: Env, name: string): string | null {
-  const raw = env[name];
-  return raw === undefined || raw.trim() === '' ? null : raw.trim();
 }
 
 /** Node refuses a headers timeout longer than the request timeout: said here, naming the variable. */
@@ -146,34 +106,6 @@ function credentials(env: Env): ServiceCredentials | null {
   if (!/^[A-Za-z0-9]{1,128}$/.test(ak)) throw new ConfigError('HUAWEICLOUD_SDK_AK must be letters and digits (an access key id)');
   const securityToken = str(env, 'HUAWEICLOUD_SDK_SECURITY_TOKEN');
   return securityToken === null ? { ak, sk } : { ak, sk, securityToken };
-}
-
-export function loadSimulatorConfig(env: Env = process.env, embedded = false): SimulatorConfig {
-  const faultsRaw = str(env, 'SIMULATOR_FAULTS');
-  let faults: FaultRule[] = [];
-  if (faultsRaw !== null) {
-    let parsed: unknown;
-    try { parsed = JSON.parse(faultsRaw); } catch { throw new ConfigError('SIMULATOR_FAULTS must be a JSON array of fault rules'); }
-    if (!Array.isArray(parsed)) throw new ConfigError('SIMULATOR_FAULTS must be a JSON array of fault rules');
-    const problem = parsed.map(validateFaultRule).find((p) => p !== null);
-    if (problem) throw new ConfigError(`SIMULATOR_FAULTS: ${problem}`);
-    faults = parsed as FaultRule[];
-  }
-  const latency = int(env, 'SIMULATOR_LATENCY_MS', 0, 0, 600_000);
-  if (latency > 0) faults.unshift({ kind: 'latency', latencyMs: latency });
-  const ak = str(env, 'SIMULATOR_AK');
-  const sk = str(env, 'SIMULATOR_SK');
-  if ((ak === null) !== (sk === null)) throw new ConfigError('SIMULATOR_AK and SIMULATOR_SK must be set together');
-  return {
-    host: str(env, 'SIMULATOR_HOST') ?? '127.0.0.1',
-    port: int(env, 'SIMULATOR_PORT', embedded ? 0 : 4010, 0, 65535),
-    seed: int(env, 'SIMULATOR_SEED', 20261101, 0, 2 ** 31 - 1),
-    rateLimitPerMinute: int(env, 'SIMULATOR_RATE_LIMIT_PER_MINUTE', 60, 0, 1_000_000_000),
-    admin: bool(env, 'SIMULATOR_ADMIN', !embedded),
-    tokens: (str(env, 'SIMULATOR_TOKENS') ?? '').split(',').map((t) => t.trim()).filter(Boolean),
-    keys: ak !== null && sk !== null ? [{ ak, sk }] : [],
-    faults,
-  };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -219,6 +151,5 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     connections: connectionLimits(env),
-    simulator: loadSimulatorConfig(env, true),
   };
 }

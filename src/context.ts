@@ -97,7 +97,7 @@ export function upstreamLanguage(acceptLanguage: string | undefined): CallOption
 /**
  * Builds a request's context. Its `signal` is aborted when the request's client leaves before
  * its answer was sent: its upstream calls stop then (unless a call is shared with a request that
- * still waits, sharing/shared-upstream.ts).
+ * still waits, shared-upstream/client.ts).
  */
 export function createContextFactory(deps: ContextDeps): ContextFactory {
   const loopback = isLoopback(deps.endpoint);

@@ -1,14 +1,20 @@
 /**
- * `npm start`: the one file with side effects. Loads the configuration, starts the app (with the
- * embedded simulator when no upstream is configured), prints where it listens, and stops on signals.
+ * `npm start`: the one file with side effects. Loads the configuration (the gateway's and the
+ * embedded simulator's), starts the app (with the embedded simulator when no upstream is
+ * configured), prints where it listens, and stops on signals.
  */
 import { startApp } from './app';
 import { ConfigError, loadConfig } from './config';
+import { loadSimulatorConfig } from './simulator/config';
 
 async function main(): Promise<void> {
   let config;
+  let simulatorConfig;
   try {
     config = loadConfig();
+    // Read (and checked) even with an upstream configured, when it goes unused: a bad SIMULATOR_*
+    // value stops start-up either way.
+    simulatorConfig = loadSimulatorConfig(process.env, true);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`configuration error: ${error.message}`);
@@ -16,7 +22,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await startApp(config);
+  const app = await startApp(config, { simulator: simulatorConfig });
   const { gateway, simulator, logger } = app;
   // warmUp() never rejects (GraphiQL assets that cannot be read are a warning): an unhandled
   // rejection here would end the process.

@@ -1,5 +1,6 @@
 /** `npm run simulator`: the simulator alone, configured by SIMULATOR_* variables (see README). */
-import { ConfigError, loadSimulatorConfig } from '../config';
+import { ConfigError } from '../env';
+import { loadSimulatorConfig } from './config';
 import { startSimulatorFromConfig } from './start';
 
 async function main(): Promise<void> {

@@ -1,4 +1,5 @@
-import type { SimulatorConfig } from '../config';
+/** Turns a SimulatorConfig (from SIMULATOR_* variables) into a running simulator. */
+import type { SimulatorConfig } from './config';
 import { startSimulator, type Simulator } from './server';
 
 /** Starts the simulator as configured by `SIMULATOR_*` variables (standalone or embedded in `npm start`). */

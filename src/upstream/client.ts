@@ -35,7 +35,7 @@ export interface CallOptions {
   /**
    * Epoch ms after which no attempt starts or goes on (the operation's deadline). A function is
    * read afresh whenever the client checks it, so the deadline may move while the call runs: a
-   * call shared by several requests lasts as long as the latest of them waits (shared-upstream.ts).
+   * call shared by several requests lasts as long as the latest of them waits (shared-upstream/client.ts).
    */
   deadline?: number | (() => number | undefined);
   /**

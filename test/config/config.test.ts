@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, loadSimulatorConfig } from '../../src/config';
+import { ConfigError, loadConfig } from '../../src/config';
 import { RDS_REGIONS } from '../../src/upstream/regions';
 
 describe('loadConfig()', () => {
@@ -11,7 +11,6 @@ describe('loadConfig()', () => {
       defaultProjectId: null, credentials: null,
     });
     expect(c.upstream.cacheTtlMs).toBeGreaterThan(0);
-    expect(c.simulator).toMatchObject({ port: 0, admin: false, rateLimitPerMinute: 60 });
   });
 
   it('turns GraphiQL off in production unless GRAPHIQL=true', () => {
@@ -56,27 +55,16 @@ describe('loadConfig()', () => {
   });
 });
 
-describe('loadSimulatorConfig()', () => {
-  it('reads tokens, a key pair, latency and faults', () => {
-    const c = loadSimulatorConfig({ SIMULATOR_TOKENS: 'a, b', SIMULATOR_AK: 'ak', SIMULATOR_SK: 'sk', SIMULATOR_LATENCY_MS: '20', SIMULATOR_FAULTS: '[{"kind":"error","status":503,"rate":0.1}]' });
-    expect(c).toMatchObject({ port: 4010, admin: true, tokens: ['a', 'b'], keys: [{ ak: 'ak', sk: 'sk' }] });
-    expect(c.faults).toEqual([{ kind: 'latency', latencyMs: 20 }, { kind: 'error', status: 503, rate: 0.1 }]);
-  });
-
-  it.each([['SIMULATOR_FAULTS', '[{"kind":"nope"}]'], ['SIMULATOR_FAULTS', '{'], ['SIMULATOR_AK', 'x'], ['SIMULATOR_PORT', 'x']])('stops on a bad %s', (name, value) => {
-    expect(() => loadSimulatorConfig({ [name]: value })).toThrow(name);
-  });
-});
-
 describe('documentation of the configuration', () => {
   const fs = require('node:fs') as typeof import('node:fs');
   const path = require('node:path') as typeof import('node:path');
   const root = path.join(__dirname, '..', '..');
-  const source = fs.readFileSync(path.join(root, 'src', 'config.ts'), 'utf8');
+  // The gateway's variables and the embedded simulator's: both are documented for `npm start`.
+  const source = ['config.ts', 'simulator/config.ts'].map((file) => fs.readFileSync(path.join(root, 'src', file), 'utf8')).join('\n');
   const names = [...new Set([...source.matchAll(/\(env, '([A-Z][A-Z0-9_]+)'/g)].map((m) => m[1]!))];
 
-  it('finds the variables config.ts reads (so the checks below are not vacuous)', () => {
-    expect(names).toEqual(expect.arrayContaining(['PORT', 'HOST', 'RDS_ENDPOINT', 'RDS_REGION', 'REDIS_URL', 'SUBGRAPH_SECRET', 'MAX_UPSTREAM_CALLS_PER_OPERATION']));
+  it('finds the variables config.ts and simulator/config.ts read (so the checks below are not vacuous)', () => {
+    expect(names).toEqual(expect.arrayContaining(['PORT', 'HOST', 'RDS_ENDPOINT', 'RDS_REGION', 'REDIS_URL', 'SUBGRAPH_SECRET', 'MAX_UPSTREAM_CALLS_PER_OPERATION', 'SIMULATOR_PORT', 'SIMULATOR_FAULTS']));
   });
 
   it.each(['.env.example', 'README.md'])('lists every variable in %s', (file) => {

@@ -5,8 +5,8 @@
  */
 import { BudgetExhaustedError } from '../../src/errors/domain';
 import type { Logger } from '../../src/logger';
-import { createSharedUpstream, type SharedUpstreamOptions } from '../../src/sharing/shared-upstream';
-import { MemoryStore } from '../../src/sharing/memory-store';
+import { createSharedUpstream, type SharedUpstreamOptions } from '../../src/shared-upstream/client';
+import { MemoryStore } from '../../src/shared-upstream/memory-store';
 import type { AttemptInfo, CallOptions, ListBackupsResult, UpstreamClient } from '../../src/upstream/client';
 import { UpstreamHttpError, UpstreamTimeoutError } from '../../src/upstream/errors';
 import type { ListBackupsParams } from '../../src/upstream/url';

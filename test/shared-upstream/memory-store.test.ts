@@ -1,4 +1,4 @@
-import { MemoryStore } from '../../src/sharing/memory-store';
+import { MemoryStore } from '../../src/shared-upstream/memory-store';
 
 describe('MemoryStore.takeBudget()', () => {
   it('admits perMinute calls in any 60 s window, then says when the oldest leaves it', async () => {

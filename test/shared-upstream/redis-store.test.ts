@@ -7,8 +7,8 @@ import { Writable } from 'node:stream';
 import Redis from 'ioredis';
 
 import { createLogger } from '../../src/logger';
-import { RedisStore } from '../../src/sharing/redis-store';
-import type { CachedPage } from '../../src/sharing/store';
+import { RedisStore } from '../../src/shared-upstream/redis-store';
+import type { CachedPage } from '../../src/shared-upstream/store';
 import { startRedis, type RedisServer } from '../helpers/redis';
 
 const page = (name: string): CachedPage => ({ body: { backups: [], total_count: name.length }, requestId: name, fetchedAt: 1 });

@@ -4,8 +4,8 @@
  * and a request arriving after the cancellation starts a call of its own. A scripted client
  * whose attempts wait until the test answers them; no real waiting.
  */
-import { createSharedUpstream } from '../../src/sharing/shared-upstream';
-import { MemoryStore } from '../../src/sharing/memory-store';
+import { createSharedUpstream } from '../../src/shared-upstream/client';
+import { MemoryStore } from '../../src/shared-upstream/memory-store';
 import type { CallOptions, ListBackupsResult, UpstreamClient } from '../../src/upstream/client';
 import { UpstreamCallCancelledError } from '../../src/upstream/errors';
 import type { ListBackupsParams } from '../../src/upstream/url';
