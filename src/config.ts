@@ -54,7 +54,7 @@ export interface Config {
   redisCommandTimeoutMs: number;
   subgraphSecret: string | null;
   graphiql: boolean;
-  /** Repeats of operations Apollo has validated skip its request pipeline (execution/fast-path.ts). */
+  /** Repeats of operations Apollo has validated skip its request pipeline (graphql/fast-path.ts). */
   fastPath: boolean;
   logLevel: string;
   /** How long SIGTERM waits for requests in flight before cutting them. */

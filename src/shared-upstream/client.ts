@@ -60,18 +60,64 @@ interface SharedCall {
 
 const deadlineOf = (options: CallOptions): number | undefined => (typeof options.deadline === 'function' ? options.deadline() : options.deadline);
 
-export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamClient {
-  const { client, store, ttlMs, staleMs, budgetPerMinute, now = Date.now, logger, onLookup, onBudget } = options;
-  const inFlight = new Map<string, SharedCall>();
+/**
+ * Arms a waiter's own timer once the call may run past its deadline (a later joiner raised the
+ * call's). Until then the client ends the call at that deadline itself, so the common case, a
+ * call with one waiter, costs no timer of its own here.
+ */
+function armIfOutlasted(call: SharedCall, waiter: Waiter): void {
+  if (waiter.expire === undefined || waiter.timer !== undefined || waiter.deadline === undefined || waiter.deadline >= call.latestDeadline) return;
+  waiter.timer = setTimeout(waiter.expire, Math.max(0, waiter.deadline - Date.now()));
+}
 
-  /** Takes a call out of the map, unless a newer call for the key has replaced it there. */
-  function forget(key: string, call: SharedCall): void {
-    if (inFlight.get(key) === call) inFlight.delete(key);
+class SharedUpstream implements UpstreamClient {
+  private readonly inFlight = new Map<string, SharedCall>();
+  private readonly now: () => number;
+  readonly probe: UpstreamClient['probe'];
+
+  constructor(private readonly options: SharedUpstreamOptions) {
+    this.now = options.now ?? Date.now;
+    const { client } = options;
+    this.probe = client.probe ? (timeoutMs) => client.probe!(timeoutMs) : undefined;
   }
 
-  function startCall(identity: string, key: string, params: ListBackupsParams, callOptions: CallOptions): SharedCall {
+  async listBackups(params: ListBackupsParams, callOptions: CallOptions): Promise<ListBackupsResult> {
+    const { store, ttlMs, staleMs, logger, onLookup } = this.options;
+    // Never shared between identities: the key starts with the caller's (hashed) identity.
+    const identity = callerIdentity(callOptions.auth);
+    const key = `${identity}|${listBackupsPath(params)}`;
+    if (ttlMs > 0) {
+      const cached = await store.getPage(key);
+      const age = cached ? this.now() - cached.fetchedAt : Number.POSITIVE_INFINITY;
+      if (cached && age <= ttlMs) {
+        onLookup?.('hit');
+        return { body: cached.body, requestId: cached.requestId };
+      }
+      if (cached && age <= ttlMs + staleMs) {
+        onLookup?.('stale');
+        this.fetchShared(identity, key, params, callOptions, false).then(
+          () => logger?.debug('background refresh stored'),
+          (error: unknown) => logger?.debug({ err: error instanceof Error ? error.name : 'unknown' }, 'background refresh failed; the stale page stays'),
+        );
+        return { body: cached.body, requestId: cached.requestId };
+      }
+    }
+    return this.fetchShared(identity, key, params, callOptions, true);
+  }
+
+  close(): void {
+    this.options.client.close();
+  }
+
+  /** Takes a call out of the map, unless a newer call for the key has replaced it there. */
+  private forget(key: string, call: SharedCall): void {
+    if (this.inFlight.get(key) === call) this.inFlight.delete(key);
+  }
+
+  private startCall(identity: string, key: string, params: ListBackupsParams, callOptions: CallOptions): SharedCall {
+    const { client, store, ttlMs, staleMs, budgetPerMinute, onBudget } = this.options;
     const beforeAttempt = async (): Promise<void> => {
-      const budget = await store.takeBudget(identity, budgetPerMinute, now());
+      const budget = await store.takeBudget(identity, budgetPerMinute, this.now());
       onBudget?.(identity, budget);
       if (!budget.ok) throw new BudgetExhaustedError(budget.retryAfterSeconds);
     };
@@ -86,10 +132,10 @@ export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamCl
     call.promise = (async () => {
       // The call's own signal, not its first requester's: it stops when every requester has left.
       const result = await client.listBackups(params, { ...callOptions, beforeAttempt, onAttempt, deadline, signal: call.cancel.signal });
-      if (ttlMs > 0) await store.setPage(key, { body: result.body, requestId: result.requestId, fetchedAt: now() }, ttlMs + staleMs);
+      if (ttlMs > 0) await store.setPage(key, { body: result.body, requestId: result.requestId, fetchedAt: this.now() }, ttlMs + staleMs);
       return result;
-    })().finally(() => forget(key, call));
-    inFlight.set(key, call);
+    })().finally(() => this.forget(key, call));
+    this.inFlight.set(key, call);
     return call;
   }
 
@@ -98,20 +144,20 @@ export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamCl
    * waits until its own deadline at most (then UpstreamTimeoutError, while the call goes on for
    * the others); a background refresh (`waits: false`) lends the call its deadline but waits on nothing.
    */
-  function fetchShared(identity: string, key: string, params: ListBackupsParams, callOptions: CallOptions, waits: boolean): Promise<ListBackupsResult> {
+  private fetchShared(identity: string, key: string, params: ListBackupsParams, callOptions: CallOptions, waits: boolean): Promise<ListBackupsResult> {
     if (waits && callOptions.signal?.aborted) return Promise.reject(new UpstreamCallCancelledError()); // its client left while it queued
     const waiter: Waiter = { deadline: deadlineOf(callOptions), onAttempt: callOptions.onAttempt, signal: callOptions.signal };
-    let call = inFlight.get(key);
+    let call = this.inFlight.get(key);
     if (call) {
       call.latestDeadline = Math.max(call.latestDeadline, waiter.deadline ?? Number.POSITIVE_INFINITY);
       for (const earlier of call.waiters) armIfOutlasted(call, earlier);
-      if (waits) onLookup?.('coalesced');
+      if (waits) this.options.onLookup?.('coalesced');
     } else {
-      call = startCall(identity, key, params, callOptions);
-      if (waits) onLookup?.('miss');
+      call = this.startCall(identity, key, params, callOptions);
+      if (waits) this.options.onLookup?.('miss');
     }
     if (!waits) call.kept = true;
-    return waits ? waitOn(key, call, waiter) : call.promise;
+    return waits ? this.waitOn(key, call, waiter) : call.promise;
   }
 
   /**
@@ -120,17 +166,7 @@ export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamCl
    * shares the call), the call is cancelled and forgotten at once, so that a request arriving
    * next starts a call of its own rather than joining one being cancelled.
    */
-  /**
-   * Arms a waiter's own timer once the call may run past its deadline (a later joiner raised the
-   * call's). Until then the client ends the call at that deadline itself, so the common case, a
-   * call with one waiter, costs no timer of its own here.
-   */
-  function armIfOutlasted(call: SharedCall, waiter: Waiter): void {
-    if (waiter.expire === undefined || waiter.timer !== undefined || waiter.deadline === undefined || waiter.deadline >= call.latestDeadline) return;
-    waiter.timer = setTimeout(waiter.expire, Math.max(0, waiter.deadline - Date.now()));
-  }
-
-  function waitOn(key: string, call: SharedCall, waiter: Waiter): Promise<ListBackupsResult> {
+  private waitOn(key: string, call: SharedCall, waiter: Waiter): Promise<ListBackupsResult> {
     call.waiters.push(waiter);
     const leave = (): void => {
       const i = call.waiters.indexOf(waiter);
@@ -147,7 +183,7 @@ export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamCl
         settle();
         reject(error);
         if (call.waiters.length === 0 && !call.kept) {
-          forget(key, call);
+          this.forget(key, call);
           call.cancel.abort();
         }
       };
@@ -161,33 +197,8 @@ export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamCl
       );
     });
   }
+}
 
-  return {
-    async listBackups(params, callOptions) {
-      // Never shared between identities: the key starts with the caller's (hashed) identity.
-      const identity = callerIdentity(callOptions.auth);
-      const key = `${identity}|${listBackupsPath(params)}`;
-      if (ttlMs > 0) {
-        const cached = await store.getPage(key);
-        const age = cached ? now() - cached.fetchedAt : Number.POSITIVE_INFINITY;
-        if (cached && age <= ttlMs) {
-          onLookup?.('hit');
-          return { body: cached.body, requestId: cached.requestId };
-        }
-        if (cached && age <= ttlMs + staleMs) {
-          onLookup?.('stale');
-          fetchShared(identity, key, params, callOptions, false).then(
-            () => logger?.debug('background refresh stored'),
-            (error: unknown) => logger?.debug({ err: error instanceof Error ? error.name : 'unknown' }, 'background refresh failed; the stale page stays'),
-          );
-          return { body: cached.body, requestId: cached.requestId };
-        }
-      }
-      return fetchShared(identity, key, params, callOptions, true);
-    },
-    probe: client.probe ? (timeoutMs) => client.probe!(timeoutMs) : undefined,
-    close() {
-      client.close();
-    },
-  };
+export function createSharedUpstream(options: SharedUpstreamOptions): UpstreamClient {
+  return new SharedUpstream(options);
 }
