@@ -97,11 +97,11 @@ function createGraphiQL(deps: GatewayDeps): GraphiQLHandler | undefined {
 }
 
 /** The fast path of the public endpoint, unless it is turned off or a plugin needs Apollo's pipeline. */
-function createPublicFastPath(deps: GatewayDeps, endpoints: Endpoints, operations: OperationConcerns, createContext: ContextFactory): FastPath | undefined {
+function createPublicFastPath(deps: GatewayDeps, endpoints: Endpoints, operations: OperationConcerns): FastPath | undefined {
   if (!deps.config.fastPath) return undefined;
   const { schema, apollo, caches } = endpoints;
   return createFastPath({
-    schema, store: caches.operations, operations, createContext,
+    schema, store: caches.operations, operations,
     plugins: registeredPlugins(apollo),
     onStepAside: (reasons) => deps.logger.warn({ reasons }, 'the fast path is off: these Apollo plugins need its pipeline for every request'),
     onAnswered: () => deps.metrics.fastPathAnswered(),
@@ -145,7 +145,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const endpoints = await startEndpoints(deps, server, operations);
   const graphiql = createGraphiQL(deps);
   const createContext = createContextFactory(deps);
-  const fastPath = createPublicFastPath(deps, endpoints, operations, createContext);
+  const fastPath = createPublicFastPath(deps, endpoints, operations);
   let closing = false;
   const isClosing = (): boolean => closing;
   server.on('request', createRequestListener({

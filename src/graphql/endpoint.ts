@@ -14,6 +14,13 @@ import type { Exchange, RouteHandler } from '../http/router';
 import type { FastPath } from './fast-path';
 import type { OperationConcerns } from './operation';
 
+/**
+ * What every answer of a GraphQL endpoint gets, whichever pipeline made it (or a refusal before
+ * either): headers from what the operation did (its caller's budget, the freshness of the pages
+ * it used). `context` is undefined when the request was refused before one was made.
+ */
+export type AnswerDecorator = (x: Exchange, context: GatewayContext | undefined, reply: Reply) => Reply | Promise<Reply>;
+
 export interface EndpointDeps {
   apollo: ApolloServer<GatewayContext>;
   /** Answers repeats of known operations; absent on `/subgraph` and with GRAPHQL_FAST_PATH=false. */
@@ -21,6 +28,8 @@ export interface EndpointDeps {
   createContext: ContextFactory;
   operations: OperationConcerns;
   maxBodyBytes: number;
+  /** @default none */
+  decorators?: readonly AnswerDecorator[];
 }
 
 /**
@@ -30,13 +39,13 @@ export interface EndpointDeps {
  * handler takes those requests before this refusal, which then covers what is left. The refusal
  * is an operation that ended in an error, logged as one.
  */
-function refuseUnacceptable(x: Exchange, deps: EndpointDeps): Reply {
+function refuseUnacceptable(x: Exchange, deps: EndpointDeps, context: () => GatewayContext): Reply {
   x.req.resume(); // an unread body would stall a keep-alive connection
   const message = /\btext\/event-stream\b/i.test(x.header('accept') ?? '')
     ? 'Server-sent events are not served on this endpoint yet: accept application/json or application/graphql-response+json.'
     : 'The Accept header allows neither application/json nor application/graphql-response+json.';
   const refusal = graphqlErrorBody(message, 'BAD_REQUEST');
-  deps.operations.begin(x.started).end({ context: deps.createContext(x), operationName: undefined, data: undefined, errors: refusal.errors });
+  deps.operations.begin(x.started).end({ context: context(), operationName: undefined, data: undefined, errors: refusal.errors });
   return jsonReply(406, refusal);
 }
 
@@ -56,14 +65,14 @@ async function readJsonBody(x: Exchange, maxBodyBytes: number): Promise<{ body: 
   }
 }
 
-async function viaApollo(x: Exchange, body: unknown, deps: EndpointDeps): Promise<Reply> {
+async function viaApollo(x: Exchange, body: unknown, deps: EndpointDeps, context: () => GatewayContext): Promise<Reply> {
   const headers = new HeaderMap();
   for (const [name, value] of Object.entries(x.req.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
   }
   const result = await deps.apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: x.method, headers, search: x.search, body },
-    context: async () => deps.createContext(x),
+    context: async () => context(),
   });
   return {
     status: result.status ?? 200,
@@ -72,18 +81,29 @@ async function viaApollo(x: Exchange, body: unknown, deps: EndpointDeps): Promis
   };
 }
 
+/** The answer before decorators: a refusal, the fast path's, or Apollo's. */
+async function answer(x: Exchange, deps: EndpointDeps, context: () => GatewayContext): Promise<Reply> {
+  if (x.method !== 'GET' && x.method !== 'POST') return graphqlErrorReply(405, 'Use GET or POST.', 'METHOD_NOT_ALLOWED', { allow: 'GET, POST' });
+  if (!acceptsJson(x.header('accept'))) return refuseUnacceptable(x, deps, context);
+  if (x.method === 'GET') return viaApollo(x, undefined, deps, context);
+  // Before the body is read: it is decoded as UTF-8 JSON, on Apollo's path and the fast path alike.
+  if (!isUtf8Json(x.header('content-type'))) {
+    x.req.resume(); // an unread body would stall a keep-alive connection
+    return graphqlErrorReply(415, 'The request body must be application/json in UTF-8 (no charset, or charset=utf-8).', 'BAD_REQUEST', { 'accept-post': 'application/json' });
+  }
+  const read = await readJsonBody(x, deps.maxBodyBytes);
+  if ('refusal' in read) return read.refusal;
+  return (await deps.fastPath?.handle(x, read.body, context)) ?? viaApollo(x, read.body, deps, context);
+}
+
 export function createGraphQLEndpoint(deps: EndpointDeps): RouteHandler {
+  const decorators = deps.decorators ?? [];
   return async (x) => {
-    if (x.method !== 'GET' && x.method !== 'POST') return graphqlErrorReply(405, 'Use GET or POST.', 'METHOD_NOT_ALLOWED', { allow: 'GET, POST' });
-    if (!acceptsJson(x.header('accept'))) return refuseUnacceptable(x, deps);
-    if (x.method === 'GET') return viaApollo(x, undefined, deps);
-    // Before the body is read: it is decoded as UTF-8 JSON, on Apollo's path and the fast path alike.
-    if (!isUtf8Json(x.header('content-type'))) {
-      x.req.resume(); // an unread body would stall a keep-alive connection
-      return graphqlErrorReply(415, 'The request body must be application/json in UTF-8 (no charset, or charset=utf-8).', 'BAD_REQUEST', { 'accept-post': 'application/json' });
-    }
-    const read = await readJsonBody(x, deps.maxBodyBytes);
-    if ('refusal' in read) return read.refusal;
-    return (await deps.fastPath?.handle(x, read.body)) ?? viaApollo(x, read.body, deps);
+    // One context per request, made when first needed, whichever pipeline needs it.
+    let made: GatewayContext | undefined;
+    const context = (): GatewayContext => (made ??= deps.createContext(x));
+    let reply = await answer(x, deps, context);
+    for (const decorate of decorators) reply = await decorate(x, made, reply);
+    return reply;
   };
 }

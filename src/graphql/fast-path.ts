@@ -28,7 +28,7 @@
 import type { ApolloServer, ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 
-import type { ContextFactory, RequestInfo } from '../context';
+import type { GatewayContext, RequestInfo } from '../context';
 import type { Reply } from '../http/reply';
 import { toGraphQLError } from './jit-executor';
 import type { OperationStore } from './operation-store';
@@ -72,7 +72,6 @@ export interface FastPathDeps {
   schema: GraphQLSchema;
   store: OperationStore;
   operations: OperationConcerns;
-  createContext: ContextFactory;
   /** Apollo's registered plugins (registeredPlugins()); undefined when they cannot be read. */
   plugins: readonly ApolloServerPlugin<never>[] | undefined;
   /** Told why this path steps aside, when it does. */
@@ -84,9 +83,10 @@ export interface FastPathDeps {
 export interface FastPath {
   /**
    * The answer to the request when it is the shape this path takes and its operation is known;
-   * undefined, having run nothing, when Apollo should answer it instead.
+   * undefined, having run nothing, when Apollo should answer it instead. `context` makes the
+   * request's context (the endpoint's, which Apollo would use too).
    */
-  handle(request: RequestInfo, body: unknown): Promise<Reply | undefined>;
+  handle(request: RequestInfo, body: unknown, context: () => GatewayContext): Promise<Reply | undefined>;
 }
 
 /** The content type Apollo would choose for an `Accept` header, for the values this path takes; else undefined. */
@@ -102,14 +102,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** The fast path, or undefined when a registered plugin needs Apollo's pipeline for every request. */
 export function createFastPath(deps: FastPathDeps): FastPath | undefined {
-  const { schema, store, operations, createContext } = deps;
+  const { schema, store, operations } = deps;
   const blockers = deps.plugins === undefined ? ["Apollo's registered plugins cannot be read"] : pluginsNotHonoured(deps.plugins);
   if (blockers.length > 0) {
     deps.onStepAside?.(blockers);
     return undefined;
   }
   return {
-    async handle(request, body) {
+    async handle(request, body, contextOf) {
       const contentType = responseType(request.header('accept'));
       if (contentType === undefined || !isRecord(body) || typeof body.query !== 'string' || body.extensions !== undefined) return undefined;
       const { query, variables, operationName } = body;
@@ -118,7 +118,7 @@ export function createFastPath(deps: FastPathDeps): FastPath | undefined {
       const known = store.get(query, operationName);
       if (!known || operations.admit(schema, known.document, `#${known.id}`, known.operationName, variables)) return undefined;
 
-      const context = createContext(request);
+      const context = contextOf();
       const span = operations.begin(request.started);
       const result = await known.compiled.query(undefined, context, variables ?? {});
       let errors: GraphQLFormattedError[] | undefined;

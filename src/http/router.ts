@@ -37,8 +37,22 @@ export interface Route {
   handle: RouteHandler;
 }
 
+/**
+ * What applies to every route's answers: CORS, compression and the like. Filters run in order;
+ * each may answer a request itself before routing (a CORS preflight) and may change every Reply
+ * (headers, an encoded body) before it is written, the 500 of a failed route included.
+ */
+export interface HttpFilter {
+  /** An answer of the filter's own instead of the route's, or undefined to go on. */
+  request?(exchange: Exchange): Reply | undefined;
+  /** The Reply to write instead of `reply` (or `reply`, changed or not). */
+  reply?(exchange: Exchange, reply: Reply): Reply | Promise<Reply>;
+}
+
 export interface RouterOptions {
   routes: readonly Route[];
+  /** @default none */
+  filters?: readonly HttpFilter[];
   /** The answer when no route matches. */
   notFound: RouteHandler;
   metrics: Metrics;
@@ -98,7 +112,20 @@ async function writeReply(res: http.ServerResponse, exchange: Exchange, reply: R
 
 /** The server's request listener: builds each Exchange, routes it, writes its Reply. */
 export function createRequestListener(options: RouterOptions): http.RequestListener {
-  const { routes, notFound, metrics, logger } = options;
+  const { routes, notFound, metrics, logger, filters = [] } = options;
+  const filtered = async (exchange: Exchange, reply: Reply): Promise<Reply> => {
+    let out = reply;
+    for (const filter of filters) if (filter.reply) out = await filter.reply(exchange, out);
+    return out;
+  };
+  const answer = async (exchange: Exchange): Promise<Reply> => {
+    for (const filter of filters) {
+      const own = filter.request?.(exchange);
+      if (own) return filtered(exchange, own);
+    }
+    const route = routes.find((r) => r.matches(exchange));
+    return filtered(exchange, await (route?.handle ?? notFound)(exchange));
+  };
   return (req, res) => {
     const clientLeft = new AbortController();
     const exchange = toExchange(req, clientLeft.signal);
@@ -109,9 +136,8 @@ export function createRequestListener(options: RouterOptions): http.RequestListe
       if (aborted) clientLeft.abort();
       metrics.httpRequest(routeLabel(exchange.pathname), exchange.method, aborted ? 'aborted' : res.statusCode, (performance.now() - exchange.started) / 1000);
     });
-    const route = routes.find((r) => r.matches(exchange));
     Promise.resolve()
-      .then(() => (route?.handle ?? notFound)(exchange))
+      .then(() => answer(exchange))
       .then((reply) => writeReply(res, exchange, reply, options.closing()))
       .catch((error: unknown) => {
         if (error instanceof BodyAbortedError) {
@@ -120,7 +146,8 @@ export function createRequestListener(options: RouterOptions): http.RequestListe
         }
         logger.error({ err: error, requestId: exchange.requestId }, 'request failed');
         if (res.headersSent) res.destroy();
-        else void writeReply(res, exchange, graphqlErrorReply(500, 'Internal server error', 'INTERNAL_SERVER_ERROR'), options.closing());
+        else void filtered(exchange, graphqlErrorReply(500, 'Internal server error', 'INTERNAL_SERVER_ERROR')).then((reply) => writeReply(res, exchange, reply, options.closing()))
+          .catch(() => res.destroy());
       });
   };
 }
