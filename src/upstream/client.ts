@@ -1,6 +1,9 @@
 /**
  * The upstream client: one keep-alive connection pool (undici), bounded retries, and typed
  * errors. It takes wire parameters and returns checked wire DTOs; it knows nothing of GraphQL.
+ * This file holds its contract and runs a call's attempts (the AK guard, the budget, the
+ * deadline, the retry policy); building the request (request.ts), the HTTP exchange
+ * (exchange.ts), reading the answer (answer.ts) and the backoff (retry.ts) live beside it.
  *
  * The transport is undici rather than axios: on this path axios's request pipeline (config
  * merging, header objects, its http adapter) cost more than the rest of the gateway together.
@@ -10,13 +13,16 @@
  */
 import { createHash } from 'node:crypto';
 
-import { Pool, errors as undiciErrors } from 'undici';
+import type { Pool } from 'undici';
 
 import { AkGuard, type KeyVerdict } from './ak-guard';
-import { UpstreamBadResponseError, UpstreamCallCancelledError, UpstreamError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError } from './errors';
-import { signRequest } from './signer';
-import { listBackupsParts, toPathAndQuery, type ListBackupsParams } from './url';
-import { parseErrorBody, parseListBackupsResponse, toRequestId, type ListBackupsResponseDTO } from './wire';
+import { toListBackupsResult } from './answer';
+import { UpstreamBadResponseError, UpstreamCallCancelledError, UpstreamError, UpstreamHttpError, UpstreamTimeoutError } from './errors';
+import { createPool, exchange, probe } from './exchange';
+import { createListBackupsRequest, toUpstreamTarget, type UpstreamTarget } from './request';
+import { backOff, defaultSleep, retryWait, type RetryPolicy } from './retry';
+import type { ListBackupsParams } from './url';
+import type { ListBackupsResponseDTO } from './wire';
 
 /** How a call authenticates. `none` is only ever chosen for a loopback upstream (see context.ts). */
 export type UpstreamAuth =
@@ -112,76 +118,6 @@ export interface AttemptInfo {
   error?: string;
 }
 
-/** An answer larger than this is refused (the largest real page, 100 rows, is about 60 KB). */
-const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
-
-/**
- * Undici's limit on an answer's headers (16 KB by default) turned a 60 KB `X-Request-Id` into a
- * network error, and the call into UPSTREAM_UNAVAILABLE. A larger limit lets such an answer be
- * read, and its request id dropped for its shape (wire.ts).
- */
-const MAX_RESPONSE_HEADER_BYTES = 256 * 1024;
-
-/** The request headers that carry credentials: nothing relayed from the answer may contain them. */
-const CREDENTIAL_HEADERS = ['X-Auth-Token', 'Authorization', 'X-Security-Token'];
-
-/**
- * The credential parts a request carried: a token, the security token, and the AK and signature
- * inside an `Authorization` value (`SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…`).
- * Parts shorter than 8 characters (the scheme's words) are not secrets and could match anything.
- */
-function credentialParts(headers: Record<string, string>): string[] {
-  return CREDENTIAL_HEADERS.flatMap((name) => headers[name]?.split(/[\s,=]+/) ?? []).filter((part) => part.length >= 8);
-}
-
-/**
- * A value the answer wants relayed (`error_code`, a request id), unless it echoes a credential of
- * the request: a proxy that copies the request into its answer must not hand the caller's token,
- * or the service's signature, to whoever reads the error or the log. The shapes (wire.ts) stop
- * most echoes; this stops one that happens to have a relayable shape.
- */
-function relayable(value: string | undefined, secrets: readonly string[]): string | undefined {
-  if (value === undefined) return undefined;
-  return secrets.some((secret) => value.includes(secret) || secret.includes(value)) ? undefined : value;
-}
-
-/** Node's code for a failed connection (`ECONNREFUSED`, `ECONNRESET`...), or undici's, for logs and metrics. */
-function networkCode(error: unknown): string | undefined {
-  const own = (error as { code?: unknown } | null)?.code;
-  const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
-  const code = typeof cause === 'string' ? cause : own;
-  return typeof code === 'string' ? code : undefined;
-}
-
-const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((resolve) => {
-  const timer = setTimeout(done, ms);
-  signal?.addEventListener('abort', done, { once: true });
-  function done(): void {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', done);
-    resolve();
-  }
-});
-
-/** Settles when `signal` aborts (never without one). */
-const whenAborted = (signal: AbortSignal | undefined): Promise<void> => new Promise((resolve) => {
-  if (signal?.aborted) resolve();
-  else signal?.addEventListener('abort', () => resolve(), { once: true });
-});
-
-/** Whether an error is worth another attempt: 5xx, 409 (instance busy), 429 and network failures; never 4xx otherwise. */
-export function isRetryable(error: unknown): boolean {
-  if (error instanceof UpstreamHttpError) return error.status >= 500 || error.status === 409 || error.status === 429;
-  return error instanceof UpstreamNetworkError || error instanceof UpstreamTimeoutError;
-}
-
-function retryAfterSeconds(header: unknown): number | undefined {
-  if (typeof header !== 'string') return undefined;
-  if (/^\d+$/.test(header.trim())) return Number(header.trim());
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
-}
-
 /**
  * What an answer says about the signing key. A 4xx other than 401 judged the request itself, so
  * the signature was accepted; a 5xx, a 429 or no answer may come before authentication.
@@ -192,6 +128,75 @@ function keyVerdict(error: unknown): KeyVerdict {
   return error.status >= 400 && error.status < 500 && error.status !== 429 ? 'accepted' : 'unknown';
 }
 
+/** What a failed attempt reports. */
+function failureInfo(error: unknown): Partial<AttemptInfo> {
+  if (error instanceof UpstreamHttpError) return { status: error.status, errorCode: error.errorCode, requestId: error.requestId, error: error.name };
+  return { error: error instanceof Error ? error.name : 'unknown', requestId: error instanceof UpstreamError ? error.requestId : undefined };
+}
+
+/** What every call of one client shares: its pool, its AK guard and its resolved options. */
+interface ClientParts {
+  pool: Pool;
+  target: UpstreamTarget;
+  akGuard: AkGuard;
+  timeoutMs: number;
+  policy: RetryPolicy;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  now: () => Date;
+  onAttempt?: (attempt: AttemptInfo) => void;
+}
+
+/** Milliseconds until the call's deadline, read afresh each time (infinite without one). */
+function toDeadlineLeft(deadline: CallOptions['deadline']): () => number {
+  const currentDeadline = typeof deadline === 'function' ? deadline : () => deadline;
+  return () => {
+    const at = currentDeadline();
+    return at === undefined ? Number.POSITIVE_INFINITY : at - Date.now();
+  };
+}
+
+/** One list-backups call: attempts until one succeeds, the error is final, or time runs out. */
+async function callListBackups(client: ClientParts, params: ListBackupsParams, options: CallOptions): Promise<ListBackupsResult> {
+  const { auth, language, beforeAttempt, onAttempt: onThisAttempt, deadline, signal } = options;
+  const request = createListBackupsRequest(client.target, params, auth, language, client.now);
+  const deadlineLeft = toDeadlineLeft(deadline);
+  for (let attempt = 0; ; attempt++) {
+    if (signal?.aborted) throw new UpstreamCallCancelledError();
+    if (deadlineLeft() <= 0) throw new UpstreamTimeoutError(0); // the operation's deadline has passed
+    // The service AK waits for a slot: see ak-guard.ts. Its release says what the answer told of the key.
+    const release = auth.kind === 'aksk' ? await client.akGuard.admit(auth.ak, deadlineLeft) : undefined;
+    try {
+      await beforeAttempt?.();
+    } catch (error) {
+      release?.('unknown');
+      throw error;
+    }
+    const started = performance.now();
+    const attemptEnds = Date.now() + client.timeoutMs;
+    const timeLeft = (): number => Math.min(attemptEnds - Date.now(), deadlineLeft());
+    const report = (info: Partial<AttemptInfo>): void => {
+      const full = { instanceId: params.instanceId, offset: params.offset, limit: params.limit, attempt, ms: performance.now() - started, ...info };
+      client.onAttempt?.(full);
+      onThisAttempt?.(full);
+    };
+    let result: ListBackupsResult;
+    try {
+      const headers = request.headers();
+      result = toListBackupsResult(await exchange(client.pool, request.path, headers, timeLeft, signal), headers);
+    } catch (error) {
+      release?.(keyVerdict(error));
+      report(failureInfo(error));
+      const wait = signal?.aborted ? undefined : retryWait(client.policy, error, attempt);
+      if (wait === undefined || wait >= deadlineLeft()) throw error; // final, or no time left for another attempt
+      await backOff(client.sleep, wait, signal);
+      continue;
+    }
+    release?.('accepted');
+    report({ status: 200, requestId: result.requestId });
+    return result;
+  }
+}
+
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   const {
     endpoint, timeoutMs, retries, maxRetryAfterMs = 5000, backoffBaseMs = 100, random = Math.random, sleep = defaultSleep, now = () => new Date(),
@@ -199,131 +204,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   } = options;
   // The clock that dates signatures also times the pause: one clock for what the cloud sees.
   const akGuard = new AkGuard({ failuresBeforePause: akFailuresBeforePause, pauseMs: akPauseMs, now: () => now().getTime() });
-  const base = new URL(endpoint);
-  // An endpoint may carry a path prefix (a proxy in front of RDS); it is part of what is signed.
-  const prefixSegments = base.pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
-  // One pool for the one origin; redirects are never followed (the API does not redirect) and
-  // proxy variables are ignored (a proxy in front of RDS goes in RDS_ENDPOINT).
-  const pool = new Pool(base.origin, { connections: 256, keepAliveTimeout: 30_000, maxResponseSize: MAX_RESPONSE_BYTES, maxHeaderSize: MAX_RESPONSE_HEADER_BYTES });
-  const pathPrefix = base.pathname.replace(/\/+$/, '');
-
-  /**
-   * One HTTP exchange, aborted once `timeLeft()` is not positive (read again when it was due, as
-   * it may have moved), or at once when `cancel` aborts.
-   */
-  async function once(path: string, headers: Record<string, string>, timeLeft: () => number, cancel: AbortSignal | undefined): Promise<ListBackupsResult> {
-    if (cancel?.aborted) throw new UpstreamCallCancelledError(); // while it waited for the AK's slot or the budget
-    const abort = new AbortController();
-    const started = Date.now();
-    let timer: NodeJS.Timeout | undefined;
-    const arm = (): void => {
-      const left = timeLeft();
-      if (left <= 0) abort.abort();
-      else timer = setTimeout(arm, left);
-    };
-    const onCancel = (): void => abort.abort();
-    cancel?.addEventListener('abort', onCancel, { once: true });
-    arm();
-    let status: number;
-    let responseHeaders: Record<string, string | string[] | undefined>;
-    let text: string;
-    try {
-      const response = await pool.request({ method: 'GET', path: pathPrefix + path, headers, signal: abort.signal });
-      status = response.statusCode;
-      responseHeaders = response.headers;
-      text = await response.body.text();
-    } catch (error) {
-      if (cancel?.aborted) throw new UpstreamCallCancelledError();
-      if (abort.signal.aborted) throw new UpstreamTimeoutError(Date.now() - started);
-      if (error instanceof undiciErrors.ResponseExceededMaxSizeError) throw new UpstreamBadResponseError(`the body is larger than ${MAX_RESPONSE_BYTES} bytes`);
-      throw new UpstreamNetworkError(networkCode(error));
-    } finally {
-      clearTimeout(timer);
-      cancel?.removeEventListener('abort', onCancel);
-    }
-    const header = (name: string): string | undefined => {
-      const value = responseHeaders[name];
-      return typeof value === 'string' ? value : undefined;
-    };
-    const secrets = credentialParts(headers);
-    const requestId = relayable(toRequestId(header('x-request-id')), secrets);
-    if (status >= 200 && status < 300) return { body: parseListBackupsResponse(text, requestId), requestId };
-    const err = parseErrorBody(text);
-    throw new UpstreamHttpError(status, relayable(err.errorCode, secrets), requestId ?? relayable(err.requestId, secrets), retryAfterSeconds(header('retry-after')));
-  }
-
+  const target = toUpstreamTarget(endpoint);
+  const pool = createPool(target.origin);
+  const client: ClientParts = { pool, target, akGuard, timeoutMs, policy: { retries, backoffBaseMs, maxRetryAfterMs, random }, sleep, now, onAttempt };
   return {
-    async listBackups(params, { auth, language, beforeAttempt, onAttempt: onThisAttempt, deadline, signal }) {
-      const parts = listBackupsParts(params);
-      const path = toPathAndQuery(parts);
-      const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-      if (language) headers['X-Language'] = language;
-      if (auth.kind === 'token') headers['X-Auth-Token'] = auth.token;
-      if (auth.kind === 'aksk') {
-        headers['X-Project-Id'] = params.projectId;
-        if (auth.securityToken) headers['X-Security-Token'] = auth.securityToken;
-      }
-      /** Each attempt is signed afresh: a retry must not carry an old X-Sdk-Date. */
-      const attemptHeaders = (): Record<string, string> => {
-        if (auth.kind !== 'aksk') return headers;
-        const signed = signRequest({ method: 'GET', pathSegments: [...prefixSegments, ...parts.pathSegments], query: parts.query, headers: { ...headers, host: base.host } }, auth, now());
-        return { ...headers, ...signed };
-      };
-      const currentDeadline = typeof deadline === 'function' ? deadline : () => deadline;
-      const deadlineLeft = (): number => {
-        const at = currentDeadline();
-        return at === undefined ? Number.POSITIVE_INFINITY : at - Date.now();
-      };
-      for (let attempt = 0; ; attempt++) {
-        if (signal?.aborted) throw new UpstreamCallCancelledError();
-        if (deadlineLeft() <= 0) throw new UpstreamTimeoutError(0); // the operation's deadline has passed
-        // The service AK waits for a slot: see ak-guard.ts. Its release says what the answer told of the key.
-        const release = auth.kind === 'aksk' ? await akGuard.admit(auth.ak, deadlineLeft) : undefined;
-        try {
-          await beforeAttempt?.();
-        } catch (error) {
-          release?.('unknown');
-          throw error;
-        }
-        const started = performance.now();
-        const attemptEnds = Date.now() + timeoutMs;
-        const timeLeft = (): number => Math.min(attemptEnds - Date.now(), deadlineLeft());
-        const report = (info: Partial<AttemptInfo>): void => {
-          const full = { instanceId: params.instanceId, offset: params.offset, limit: params.limit, attempt, ms: performance.now() - started, ...info };
-          onAttempt?.(full);
-          onThisAttempt?.(full);
-        };
-        let result: ListBackupsResult;
-        try {
-          result = await once(path, attemptHeaders(), timeLeft, signal);
-        } catch (error) {
-          release?.(keyVerdict(error));
-          if (error instanceof UpstreamHttpError) report({ status: error.status, errorCode: error.errorCode, requestId: error.requestId, error: error.name });
-          else report({ error: error instanceof Error ? error.name : 'unknown', requestId: error instanceof UpstreamError ? error.requestId : undefined });
-          if (!(error instanceof UpstreamError) || !isRetryable(error) || attempt >= retries || signal?.aborted) throw error;
-          let wait = backoffBaseMs * 2 ** attempt * (0.5 + random() / 2);
-          if (error instanceof UpstreamHttpError && error.status === 429 && error.retryAfterSeconds !== undefined) {
-            if (error.retryAfterSeconds * 1000 > maxRetryAfterMs) throw error; // the caller learns retryAfterSeconds instead of hanging
-            wait = Math.max(wait, error.retryAfterSeconds * 1000);
-          }
-          if (wait >= deadlineLeft()) throw error; // no time left for another attempt
-          await Promise.race([sleep(wait, signal), whenAborted(signal)]);
-          continue;
-        }
-        release?.('accepted');
-        report({ status: 200, requestId: result.requestId });
-        return result;
-      }
-    },
-    async probe(probeTimeoutMs) {
-      try {
-        const response = await pool.request({ method: 'GET', path: `${pathPrefix}/`, signal: AbortSignal.timeout(probeTimeoutMs) });
-        await response.body.dump();
-        return true; // any HTTP answer, whatever its status
-      } catch {
-        return false;
-      }
-    },
+    listBackups: (params, callOptions) => callListBackups(client, params, callOptions),
+    probe: (probeTimeoutMs) => probe(pool, `${target.pathPrefix}/`, probeTimeoutMs),
     close() {
       void pool.destroy().catch(() => undefined);
     },
