@@ -17,6 +17,7 @@ import { createGraphQLEndpoint } from './graphql/endpoint';
 import { createFastPath, registeredPlugins, type FastPath } from './graphql/fast-path';
 import { createOperationConcerns, type OperationConcerns } from './graphql/operation';
 import { OperationStore } from './graphql/operation-store';
+import { createCorsFilter } from './http/cors';
 import { createGraphiQLHandler, wantsGraphiQL, type GraphiQLHandler } from './http/graphiql';
 import { createProbeRoutes } from './http/probes';
 import { jsonReply } from './http/reply';
@@ -150,6 +151,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const isClosing = (): boolean => closing;
   server.on('request', createRequestListener({
     routes: createRoutes(deps, { endpoints, operations, createContext, fastPath, graphiql, closing: isClosing }),
+    filters: [createCorsFilter(config.cors)],
     notFound: () => jsonReply(404, { error: 'not found', endpoints: ['/graphql', '/healthz', '/readyz', '/metrics'] }),
     metrics,
     logger,
