@@ -85,7 +85,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     onBudget: (identity, answer) => metrics.budget(identityClass(identity), answer.ok ? answer.remaining : 0, !answer.ok),
   });
   const exampleInstanceId = simulator?.store.list()[0]?.id;
-  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId, metrics, readiness });
+  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId, metrics, readiness, store, now: options.now });
   return {
     gateway,
     logger,

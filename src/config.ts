@@ -56,6 +56,8 @@ export interface Config {
   graphiql: boolean;
   /** Repeats of operations Apollo has validated skip its request pipeline (graphql/fast-path.ts). */
   fastPath: boolean;
+  /** Browser origins allowed to call `/graphql` (http/cors.ts). */
+  cors: CorsOrigins;
   logLevel: string;
   /** How long SIGTERM waits for requests in flight before cutting them. */
   shutdownTimeoutMs: number;
@@ -68,6 +70,35 @@ export interface Config {
     /** Connections open at once; more are closed as they come. */
     maxConnections: number;
   };
+}
+
+/**
+ * Which browser origins may call the gateway (CORS_ORIGINS): `any` (`*`), `loopback` (every
+ * `http(s)://localhost`, `127.x.x.x` or `[::1]` origin on any port: the default outside
+ * production), or a list of exact origins as browsers send them (lower-case scheme and host, no
+ * default port), empty by default in production.
+ */
+export type CorsOrigins = { kind: 'any' } | { kind: 'loopback' } | { kind: 'list'; origins: readonly string[] };
+
+/** One entry of CORS_ORIGINS, normalised as a browser serialises its Origin header. */
+function toOrigin(entry: string): string {
+  const refuse = (why: string): never => {
+    throw new ConfigError(`CORS_ORIGINS must be * or a comma-separated list of origins (scheme://host[:port]); ${JSON.stringify(entry.slice(0, 80))} ${why}`);
+  };
+  if (entry === '*') refuse('cannot be combined with other origins: * alone allows every origin');
+  if (entry.toLowerCase() === 'null') refuse('is the origin of sandboxed and file: pages, which any page can make: not allowed');
+  if (!/^https?:\/\/[^/?#@\s]+$/i.test(entry)) refuse('is not one (an http or https origin, with no path, query or credentials; no trailing /)');
+  let url: URL;
+  try { url = new URL(entry); } catch { return refuse('is not one (its host or port does not parse)'); }
+  return url.origin;
+}
+
+function corsOrigins(env: Env, production: boolean): CorsOrigins {
+  const raw = str(env, 'CORS_ORIGINS');
+  if (raw === null) return production ? { kind: 'list', origins: [] } : { kind: 'loopback' };
+  if (raw === '*') return { kind: 'any' };
+  const entries = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  return { kind: 'list', origins: [...new Set(entries.map(toOrigin))] };
 }
 
 /** Node refuses a headers timeout longer than the request timeout: said here, naming the variable. */
@@ -148,6 +179,7 @@ export function loadConfig(env: Env = process.env): Config {
     subgraphSecret: str(env, 'SUBGRAPH_SECRET'),
     graphiql: bool(env, 'GRAPHIQL', !production),
     fastPath: bool(env, 'GRAPHQL_FAST_PATH', true),
+    cors: corsOrigins(env, production),
     logLevel,
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     connections: connectionLimits(env),

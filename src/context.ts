@@ -22,6 +22,11 @@ export interface GatewayContext {
    * for it, `shared` made for another request whose identical call it waited on (coalesced).
    */
   upstreamCalls: { count: number; shared: number };
+  /**
+   * How this request's upstream calls authenticate, so whose budget they spend
+   * (`callerIdentity(auth)`); undefined when it may make none (malformed or missing credentials).
+   */
+  auth: UpstreamAuth | undefined;
 }
 
 /** Reads a request header by lower-case name. */
@@ -133,6 +138,7 @@ export function createContextFactory(deps: ContextDeps): ContextFactory {
       requestId,
       started,
       upstreamCalls,
+      auth: callOptions instanceof Error ? undefined : callOptions.auth,
       backups: new BackupService({
         client: deps.client,
         callOptions,

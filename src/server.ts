@@ -13,10 +13,12 @@ import type { Config } from './config';
 import { createContextFactory, isLoopback, type ContextFactory, type GatewayContext } from './context';
 import { createApollo, type OperationCaches } from './graphql/apollo';
 import { createDocumentStore, createPersistedQueryCache } from './graphql/bounded-caches';
-import { createGraphQLEndpoint } from './graphql/endpoint';
+import { createGraphQLEndpoint, type AnswerDecorator } from './graphql/endpoint';
 import { createFastPath, registeredPlugins, type FastPath } from './graphql/fast-path';
 import { createOperationConcerns, type OperationConcerns } from './graphql/operation';
 import { OperationStore } from './graphql/operation-store';
+import { createRateLimitHeaders } from './graphql/rate-limit-headers';
+import { createCorsFilter } from './http/cors';
 import { createGraphiQLHandler, wantsGraphiQL, type GraphiQLHandler } from './http/graphiql';
 import { createProbeRoutes } from './http/probes';
 import { jsonReply } from './http/reply';
@@ -27,6 +29,7 @@ import type { Logger } from './logger';
 import type { Metrics } from './observability/metrics';
 import type { Readiness } from './observability/readiness';
 import { createSubgraphSchema, toPublicSchema } from './schema';
+import type { SharedStore } from './shared-upstream/store';
 import type { UpstreamClient } from './upstream/client';
 
 export interface GatewayDeps {
@@ -42,6 +45,10 @@ export interface GatewayDeps {
   readiness: Readiness;
   /** More Apollo plugins for the public endpoint (tests). */
   plugins?: ApolloServerPlugin<GatewayContext>[];
+  /** Where the upstream budgets live (the RateLimit headers read them); without it, answers carry none. */
+  store?: SharedStore;
+  /** The budget's clock, the shared upstream's. @default Date.now */
+  now?: () => number;
 }
 
 export interface Gateway {
@@ -117,11 +124,16 @@ interface RouteDeps {
   closing: () => boolean;
 }
 
+/** What every answer of a GraphQL endpoint gets, in order: the caller's budget. */
+function createDecorators({ config, store, now }: GatewayDeps): AnswerDecorator[] {
+  return store ? [createRateLimitHeaders({ store, perMinute: config.upstream.budgetPerMinute, now })] : [];
+}
+
 /** The routes in the order they are tried: GraphiQL (a browser asking for a page), the endpoints, the probes. */
 function createRoutes(deps: GatewayDeps, { endpoints, operations, createContext, fastPath, graphiql, closing }: RouteDeps): Route[] {
   const { config, metrics } = deps;
   const { apollo, subgraph } = endpoints;
-  const endpoint = { createContext, operations, maxBodyBytes: config.limits.maxBodyBytes };
+  const endpoint = { createContext, operations, maxBodyBytes: config.limits.maxBodyBytes, decorators: createDecorators(deps) };
   const routes: Route[] = [];
   if (graphiql) {
     routes.push({
@@ -150,6 +162,7 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const isClosing = (): boolean => closing;
   server.on('request', createRequestListener({
     routes: createRoutes(deps, { endpoints, operations, createContext, fastPath, graphiql, closing: isClosing }),
+    filters: [createCorsFilter(config.cors)],
     notFound: () => jsonReply(404, { error: 'not found', endpoints: ['/graphql', '/healthz', '/readyz', '/metrics'] }),
     metrics,
     logger,

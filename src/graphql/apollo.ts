@@ -15,6 +15,7 @@ import type { DocumentNode, GraphQLSchema } from 'graphql';
 
 import type { Config } from '../config';
 import type { GatewayContext } from '../context';
+import { CSRF_PREVENTION_HEADERS } from '../http/csrf';
 import type { Logger } from '../logger';
 import { DocumentSizeLimitedApolloServer } from '../limits/document-size';
 import { createDocumentStore, createPersistedQueryCache, type BoundedCache } from './bounded-caches';
@@ -58,7 +59,9 @@ export function createApollo({ schema, config, logger, operations, caches, drain
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: config.production,
     allowBatchedHttpRequests: false,
-    csrfPrevention: true,
+    // A GET is taken with any header a browser sends only after a preflight (http/csrf.ts), so
+    // urql's default GET carrying X-Project-Id or a token works; Apollo's message names them.
+    csrfPrevention: { requestHeaders: CSRF_PREVENTION_HEADERS },
     // index.ts owns the signals; Apollo's own handler would re-raise the signal and exit non-zero.
     stopOnTerminationSignals: false,
     formatError: operations.formatError,

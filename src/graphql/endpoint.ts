@@ -1,6 +1,6 @@
 /**
  * A GraphQL endpoint (`/graphql`, `/subgraph`) as a route: what is refused before any pipeline
- * runs (method, `Accept`, content type, body size, JSON), then the fast path when it knows the
+ * runs (method, `Accept`, a possibly forged form post, content type, body size, JSON), then the fast path when it knows the
  * operation, else Apollo's pipeline; either way, a Reply.
  */
 import { HeaderMap, type ApolloServer } from '@apollo/server';
@@ -9,6 +9,7 @@ import type { ContextFactory, GatewayContext } from '../context';
 import { acceptsJson } from '../http/accept';
 import { BodyTooLargeError, readBody } from '../http/body';
 import { isUtf8Json } from '../http/content-type';
+import { CSRF_REFUSAL_MESSAGE, mayBeForged } from '../http/csrf';
 import { graphqlErrorBody, graphqlErrorReply, jsonReply, type Reply } from '../http/reply';
 import type { Exchange, RouteHandler } from '../http/router';
 import type { FastPath } from './fast-path';
@@ -87,8 +88,11 @@ async function answer(x: Exchange, deps: EndpointDeps, context: () => GatewayCon
   if (!acceptsJson(x.header('accept'))) return refuseUnacceptable(x, deps, context);
   if (x.method === 'GET') return viaApollo(x, undefined, deps, context);
   // Before the body is read: it is decoded as UTF-8 JSON, on Apollo's path and the fast path alike.
+  // A body a page on another site could post with no preflight (a form) is a CSRF refusal, as
+  // Apollo's for a GET; any other type the gateway does not read is 415.
   if (!isUtf8Json(x.header('content-type'))) {
     x.req.resume(); // an unread body would stall a keep-alive connection
+    if (mayBeForged((name) => x.header(name))) return graphqlErrorReply(400, CSRF_REFUSAL_MESSAGE, 'BAD_REQUEST');
     return graphqlErrorReply(415, 'The request body must be application/json in UTF-8 (no charset, or charset=utf-8).', 'BAD_REQUEST', { 'accept-post': 'application/json' });
   }
   const read = await readJsonBody(x, deps.maxBodyBytes);

@@ -1,7 +1,7 @@
 /** The in-memory SharedStore: one replica's cache (bounded LRU) and sliding-window budgets (bounded too). */
 import { LRUCache } from 'lru-cache';
 
-import { BUDGET_WINDOW_MS, type BudgetAnswer, type CachedPage, type SharedStore } from './store';
+import { BUDGET_WINDOW_MS, type BudgetAnswer, type BudgetReading, type CachedPage, type SharedStore } from './store';
 
 export interface MemoryStoreOptions {
   /**
@@ -72,6 +72,16 @@ export class MemoryStore implements SharedStore {
     window.push(now);
     this.windows.set(identity, window);
     return { ok: true, remaining: perMinute - window.length };
+  }
+
+  /** Leaves the identity where it is in the map's order: reading a budget is not activity. */
+  async readBudget(identity: string, perMinute: number, now: number): Promise<BudgetReading> {
+    const window = this.windows.get(identity);
+    if (window === undefined) return { remaining: perMinute, resetSeconds: 0 };
+    const windowStart = now - BUDGET_WINDOW_MS;
+    while (window.length > 0 && window[0]! <= windowStart) window.shift();
+    if (window.length === 0) return { remaining: perMinute, resetSeconds: 0 };
+    return { remaining: Math.max(0, perMinute - window.length), resetSeconds: secondsUntil(window[0]! + BUDGET_WINDOW_MS, now) };
   }
 
   status(): { backend: 'memory'; healthy: boolean } {

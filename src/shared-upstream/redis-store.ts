@@ -16,7 +16,7 @@ import Redis from 'ioredis';
 
 import type { Logger } from '../logger';
 import { MemoryStore } from './memory-store';
-import { BUDGET_WINDOW_MS, type BudgetAnswer, type CachedPage, type SharedStore } from './store';
+import { BUDGET_WINDOW_MS, type BudgetAnswer, type BudgetReading, type CachedPage, type SharedStore } from './store';
 
 /** Sliding-window budget, atomically: drop calls older than the window, count, admit or give the oldest. */
 const TAKE_BUDGET = `
@@ -31,7 +31,22 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {0, tonumber(oldest[2])}
 `;
 
-type RedisWithBudget = Redis & { takeBudget(key: string, now: number, windowMs: number, limit: number, member: string): Promise<[number, number]> };
+/**
+ * The same window, read only: the calls counted after `now - window` and the oldest one's time.
+ * One round trip (two O(log n) reads); it prunes nothing, TAKE_BUDGET does that.
+ */
+const READ_BUDGET = `
+local after = '(' .. (tonumber(ARGV[1]) - tonumber(ARGV[2]))
+local count = redis.call('ZCOUNT', KEYS[1], after, '+inf')
+if count == 0 then return {0, 0} end
+local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], after, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+return {count, tonumber(oldest[2])}
+`;
+
+type RedisWithBudget = Redis & {
+  takeBudget(key: string, now: number, windowMs: number, limit: number, member: string): Promise<[number, number]>;
+  readBudget(key: string, now: number, windowMs: number): Promise<[number, number]>;
+};
 
 export interface RedisStoreOptions {
   /** Put before every key, so that deployments can share one Redis. @default 'rbg:' */
@@ -68,6 +83,7 @@ export class RedisStore implements SharedStore {
       lazyConnect: false,
     });
     redis.defineCommand('takeBudget', { numberOfKeys: 1, lua: TAKE_BUDGET });
+    redis.defineCommand('readBudget', { numberOfKeys: 1, lua: READ_BUDGET, readOnly: true });
     redis.on('ready', () => this.setHealthy(true));
     redis.on('error', () => this.setHealthy(false));
     redis.on('end', () => this.setHealthy(false));
@@ -108,6 +124,14 @@ export class RedisStore implements SharedStore {
       if (admitted === 1) return { ok: true, remaining: value } as const;
       return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((value + BUDGET_WINDOW_MS - now) / 1000)) } as const;
     }, () => this.fallback.takeBudget(identity, perMinute, now));
+  }
+
+  async readBudget(identity: string, perMinute: number, now: number): Promise<BudgetReading> {
+    return this.attempt(async () => {
+      const [count, oldest] = await this.redis.readBudget(`${this.prefix}budget:${identity}`, now, BUDGET_WINDOW_MS);
+      if (count === 0) return { remaining: perMinute, resetSeconds: 0 };
+      return { remaining: Math.max(0, perMinute - count), resetSeconds: Math.max(1, Math.ceil((oldest + BUDGET_WINDOW_MS - now) / 1000)) };
+    }, () => this.fallback.readBudget(identity, perMinute, now));
   }
 
   status(): { backend: 'redis'; healthy: boolean } {

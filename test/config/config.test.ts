@@ -36,6 +36,22 @@ describe('loadConfig()', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 
+  it('allows loopback origins outside production and none in production unless CORS_ORIGINS says', () => {
+    expect(loadConfig({}).cors).toEqual({ kind: 'loopback' });
+    expect(loadConfig({ NODE_ENV: 'production' }).cors).toEqual({ kind: 'list', origins: [] });
+    expect(loadConfig({ NODE_ENV: 'production', CORS_ORIGINS: ' * ' }).cors).toEqual({ kind: 'any' });
+    // As browsers send them: lower-case host, no default port; repeats and a trailing comma are harmless.
+    expect(loadConfig({ CORS_ORIGINS: 'https://Console.Example.com:443, http://localhost:5173,http://localhost:5173,' }).cors)
+      .toEqual({ kind: 'list', origins: ['https://console.example.com', 'http://localhost:5173'] });
+    expect(loadConfig({ CORS_ORIGINS: 'http://[::1]:3000' }).cors).toEqual({ kind: 'list', origins: ['http://[::1]:3000'] });
+  });
+
+  it.each(['console.example.com', 'https://console.example.com/', 'https://console.example.com/app', 'https://x.com?a=1', 'ftp://x.com',
+    'https://user@x.com', '*, https://x.com', 'null', 'https://x.com:99999', 'https://exa mple.com'])('stops on CORS_ORIGINS=%j, naming it and the entry', (value) => {
+    expect(() => loadConfig({ CORS_ORIGINS: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ CORS_ORIGINS: value })).toThrow(/^CORS_ORIGINS must be \* or a comma-separated list of origins \(scheme:\/\/host\[:port\]\); "/);
+  });
+
   it('reads service credentials, with a security token for temporary ones', () => {
     expect(loadConfig({ HUAWEICLOUD_SDK_AK: 'AK1', HUAWEICLOUD_SDK_SK: 'sk' }).credentials).toEqual({ ak: 'AK1', sk: 'sk' });
     expect(loadConfig({ HUAWEICLOUD_SDK_AK: 'AK1', HUAWEICLOUD_SDK_SK: 'sk', HUAWEICLOUD_SDK_SECURITY_TOKEN: 'st' }).credentials).toEqual({ ak: 'AK1', sk: 'sk', securityToken: 'st' });

@@ -12,6 +12,34 @@ describe('MemoryStore.takeBudget()', () => {
   });
 });
 
+describe('MemoryStore.readBudget()', () => {
+  it('reads what is left and when the oldest call leaves the window, spending nothing', async () => {
+    const store = new MemoryStore();
+    const t0 = 1_000_000;
+    expect(await store.readBudget('a', 3, t0)).toEqual({ remaining: 3, resetSeconds: 0 }); // never seen
+    await store.takeBudget('a', 3, t0);
+    await store.takeBudget('a', 3, t0 + 10_000);
+    expect(await store.readBudget('a', 3, t0 + 15_000)).toEqual({ remaining: 1, resetSeconds: 45 });
+    expect(await store.readBudget('a', 3, t0 + 15_000)).toEqual({ remaining: 1, resetSeconds: 45 }); // reading spent nothing
+    expect(await store.readBudget('b', 3, t0 + 15_000)).toEqual({ remaining: 3, resetSeconds: 0 }); // identities are apart
+    await store.takeBudget('a', 3, t0 + 20_000);
+    expect(await store.readBudget('a', 3, t0 + 25_000)).toEqual({ remaining: 0, resetSeconds: 35 }); // = takeBudget's retryAfterSeconds
+    expect(await store.takeBudget('a', 3, t0 + 25_000)).toEqual({ ok: false, retryAfterSeconds: 35 });
+    expect(await store.readBudget('a', 3, t0 + 60_000)).toEqual({ remaining: 1, resetSeconds: 10 }); // the first call left the window
+    expect(await store.readBudget('a', 3, t0 + 200_000)).toEqual({ remaining: 3, resetSeconds: 0 });
+  });
+
+  it('does not make an identity recently active: reading does not keep it from being pushed out', async () => {
+    const store = new MemoryStore(undefined, { maxIdentities: 2 });
+    await store.takeBudget('a', 3, 1);
+    await store.takeBudget('b', 3, 2);
+    await store.readBudget('a', 3, 3);
+    await store.takeBudget('c', 3, 4); // pushes out the least recently active: still a
+    expect(await store.readBudget('a', 3, 5)).toEqual({ remaining: 3, resetSeconds: 0 });
+    expect(await store.readBudget('b', 3, 5)).toEqual({ remaining: 2, resetSeconds: 60 });
+  });
+});
+
 describe('MemoryStore budget memory', () => {
   const t0 = 1_000_000;
 

@@ -85,6 +85,49 @@ describe('RedisStore.takeBudget()', () => {
   });
 });
 
+describe('RedisStore.readBudget()', () => {
+  it('reads the shared window without spending it', async () => {
+    const [one, two] = [await replica(), await replica()];
+    expect(await one.readBudget('alice', 3, t0)).toEqual({ remaining: 3, resetSeconds: 0 });
+    await one.takeBudget('alice', 3, t0);
+    await two.takeBudget('alice', 3, t0 + 10_000);
+    expect(await two.readBudget('alice', 3, t0 + 15_000)).toEqual({ remaining: 1, resetSeconds: 45 });
+    expect(await one.readBudget('alice', 3, t0 + 15_000)).toEqual({ remaining: 1, resetSeconds: 45 }); // spent nothing
+    expect(await one.readBudget('bob', 3, t0 + 15_000)).toEqual({ remaining: 3, resetSeconds: 0 });
+    expect(await one.readBudget('alice', 3, t0 + 60_000)).toEqual({ remaining: 2, resetSeconds: 10 }); // the first call left the window
+    await one.takeBudget('alice', 3, t0 + 60_000);
+    await one.takeBudget('alice', 3, t0 + 60_000);
+    expect(await two.readBudget('alice', 3, t0 + 60_000)).toEqual({ remaining: 0, resetSeconds: 10 }); // = takeBudget's retryAfterSeconds
+    expect(await two.takeBudget('alice', 3, t0 + 60_000)).toEqual({ ok: false, retryAfterSeconds: 10 });
+  });
+
+  it('is one command, and writes nothing', async () => {
+    const store = await replica();
+    await store.takeBudget('alice', 3, t0);
+    await store.readBudget('alice', 3, t0); // loads the script on this connection (EVALSHA, then EVAL once)
+    const monitor = await raw.monitor();
+    const seen: Array<{ command: string; source: string }> = [];
+    const ended = new Promise<void>((resolve) => monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (String(args[0]).toLowerCase() === 'echo') resolve();
+      else seen.push({ command: String(args[0]).toLowerCase(), source });
+    }));
+    expect(await store.readBudget('alice', 3, t0 + 1000)).toEqual({ remaining: 2, resetSeconds: 59 });
+    await raw.echo('end');
+    await ended;
+    monitor.disconnect();
+    expect(seen.filter((c) => c.source !== 'lua').map((c) => c.command)).toEqual(['evalsha']);
+    expect(seen.filter((c) => c.source === 'lua').map((c) => c.command)).toEqual(['zcount', 'zrangebyscore']);
+  });
+
+  it('reads this replica\'s own budget while Redis is down, within the command timeout', async () => {
+    const store = await replica({ commandTimeoutMs: 100 });
+    server.pause(); // a hung Redis: the read gives up after the timeout and answers from memory
+    expect(await store.takeBudget('alice', 3, t0)).toEqual({ ok: true, remaining: 2 });
+    expect(await store.readBudget('alice', 3, t0 + 1000)).toEqual({ remaining: 2, resetSeconds: 59 });
+    expect(store.status().healthy).toBe(false);
+  });
+});
+
 describe('RedisStore health', () => {
   it('serves from memory while Redis is down, and from Redis again when it returns, logging each change once', async () => {
     const log: string[] = [];
