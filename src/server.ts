@@ -17,6 +17,7 @@ import { createGraphQLEndpoint } from './graphql/endpoint';
 import { createFastPath, registeredPlugins, type FastPath } from './graphql/fast-path';
 import { createOperationConcerns, type OperationConcerns } from './graphql/operation';
 import { OperationStore } from './graphql/operation-store';
+import { createCompressionFilter } from './http/compression';
 import { createGraphiQLHandler, wantsGraphiQL, type GraphiQLHandler } from './http/graphiql';
 import { createProbeRoutes } from './http/probes';
 import { jsonReply } from './http/reply';
@@ -150,6 +151,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const isClosing = (): boolean => closing;
   server.on('request', createRequestListener({
     routes: createRoutes(deps, { endpoints, operations, createContext, fastPath, graphiql, closing: isClosing }),
+    // Compression last: it encodes the body every other filter has settled.
+    filters: [createCompressionFilter()],
     notFound: () => jsonReply(404, { error: 'not found', endpoints: ['/graphql', '/healthz', '/readyz', '/metrics'] }),
     metrics,
     logger,
