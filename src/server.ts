@@ -15,6 +15,7 @@ import { createApollo, type OperationCaches } from './graphql/apollo';
 import { createDocumentStore, createPersistedQueryCache } from './graphql/bounded-caches';
 import { createGraphQLEndpoint } from './graphql/endpoint';
 import { createFastPath, registeredPlugins, type FastPath } from './graphql/fast-path';
+import { createHttpCaching } from './graphql/http-caching';
 import { createOperationConcerns, type OperationConcerns } from './graphql/operation';
 import { OperationStore } from './graphql/operation-store';
 import { createCompressionFilter } from './http/compression';
@@ -130,7 +131,9 @@ function createRoutes(deps: GatewayDeps, { endpoints, operations, createContext,
       handle: async (x) => (await graphiql.handle(x)) ?? jsonReply(404, { error: 'not found' }),
     });
   }
-  routes.push({ matches: (x) => x.pathname === '/graphql', handle: createGraphQLEndpoint({ ...endpoint, apollo, fastPath }) });
+  // HTTP caching on the public endpoint only: /subgraph answers a router, which keeps nothing.
+  const decorators = [createHttpCaching()];
+  routes.push({ matches: (x) => x.pathname === '/graphql', handle: createGraphQLEndpoint({ ...endpoint, apollo, fastPath, decorators }) });
   if (subgraph) {
     const handle = createGraphQLEndpoint({ ...endpoint, apollo: subgraph });
     routes.push({ matches: (x) => x.pathname === '/subgraph', handle: requireSubgraphSecret(config.subgraphSecret!, handle) });
