@@ -9,7 +9,7 @@ import type { Config } from './config';
 import { InvalidInputError, MalformedCredentialsError, MissingCredentialsError } from './errors/domain';
 import { isId } from './ids';
 import type { Logger } from './logger';
-import type { AttemptInfo, CallOptions, UpstreamAuth, UpstreamClient } from './upstream/client';
+import type { AttemptInfo, CallOptions, ServedPage, UpstreamAuth, UpstreamClient } from './upstream/client';
 
 export interface GatewayContext {
   backups: BackupService;
@@ -27,6 +27,12 @@ export interface GatewayContext {
    * (`callerIdentity(auth)`); undefined when it may make none (malformed or missing credentials).
    */
   auth: UpstreamAuth | undefined;
+  /**
+   * Upstream pages this request was served (cache hits included): how many, and the least
+   * freshness left among them (ms; Infinity when none). HTTP caching makes `max-age` of it
+   * (graphql/http-caching.ts).
+   */
+  upstreamPages: { count: number; freshForMs: number };
 }
 
 /** Reads a request header by lower-case name. */
@@ -111,6 +117,11 @@ export function createContextFactory(deps: ContextDeps): ContextFactory {
     const token = callerToken(header);
     const language = upstreamLanguage(header('accept-language'));
     const upstreamCalls = { count: 0, shared: 0 };
+    const upstreamPages = { count: 0, freshForMs: Number.POSITIVE_INFINITY };
+    const onServed = (page: ServedPage): void => {
+      upstreamPages.count += 1;
+      upstreamPages.freshForMs = Math.min(upstreamPages.freshForMs, page.freshForMs);
+    };
     const deadline = Date.now() + deps.config.limits.operationDeadlineMs;
     // Each attempt this request makes: counted for its log line, logged at debug with both request ids.
     const onAttempt = (attempt: AttemptInfo): void => {
@@ -126,7 +137,7 @@ export function createContextFactory(deps: ContextDeps): ContextFactory {
       : loopback ? { kind: 'none' }
       : undefined;
     const callOptions: CallOptions | Error = token instanceof MalformedCredentialsError ? token
-      : auth ? { auth, language, onAttempt, deadline, signal }
+      : auth ? { auth, language, onAttempt, deadline, signal, onServed }
       : new MissingCredentialsError();
 
     const requested = header('x-project-id')?.trim();
@@ -139,6 +150,7 @@ export function createContextFactory(deps: ContextDeps): ContextFactory {
       started,
       upstreamCalls,
       auth: callOptions instanceof Error ? undefined : callOptions.auth,
+      upstreamPages,
       backups: new BackupService({
         client: deps.client,
         callOptions,

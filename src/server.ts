@@ -15,10 +15,12 @@ import { createApollo, type OperationCaches } from './graphql/apollo';
 import { createDocumentStore, createPersistedQueryCache } from './graphql/bounded-caches';
 import { createGraphQLEndpoint, type AnswerDecorator } from './graphql/endpoint';
 import { createFastPath, registeredPlugins, type FastPath } from './graphql/fast-path';
+import { createHttpCaching } from './graphql/http-caching';
 import { createOperationConcerns, type OperationConcerns } from './graphql/operation';
 import { OperationStore } from './graphql/operation-store';
 import { createRateLimitHeaders } from './graphql/rate-limit-headers';
 import { createCorsFilter } from './http/cors';
+import { createCompressionFilter } from './http/compression';
 import { createGraphiQLHandler, wantsGraphiQL, type GraphiQLHandler } from './http/graphiql';
 import { createProbeRoutes } from './http/probes';
 import { jsonReply } from './http/reply';
@@ -141,7 +143,9 @@ function createRoutes(deps: GatewayDeps, { endpoints, operations, createContext,
       handle: async (x) => (await graphiql.handle(x)) ?? jsonReply(404, { error: 'not found' }),
     });
   }
-  routes.push({ matches: (x) => x.pathname === '/graphql', handle: createGraphQLEndpoint({ ...endpoint, apollo, fastPath }) });
+  // HTTP caching on the public endpoint only: /subgraph answers a router, which keeps nothing.
+  const decorators = [...endpoint.decorators, createHttpCaching()];
+  routes.push({ matches: (x) => x.pathname === '/graphql', handle: createGraphQLEndpoint({ ...endpoint, apollo, fastPath, decorators }) });
   if (subgraph) {
     const handle = createGraphQLEndpoint({ ...endpoint, apollo: subgraph });
     routes.push({ matches: (x) => x.pathname === '/subgraph', handle: requireSubgraphSecret(config.subgraphSecret!, handle) });
@@ -162,7 +166,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const isClosing = (): boolean => closing;
   server.on('request', createRequestListener({
     routes: createRoutes(deps, { endpoints, operations, createContext, fastPath, graphiql, closing: isClosing }),
-    filters: [createCorsFilter(config.cors)],
+    // Compression last: it encodes the body every other filter has settled.
+    filters: [createCorsFilter(config.cors), createCompressionFilter()],
     notFound: () => jsonReply(404, { error: 'not found', endpoints: ['/graphql', '/healthz', '/readyz', '/metrics'] }),
     metrics,
     logger,

@@ -91,10 +91,13 @@ class SharedUpstream implements UpstreamClient {
       const age = cached ? this.now() - cached.fetchedAt : Number.POSITIVE_INFINITY;
       if (cached && age <= ttlMs) {
         onLookup?.('hit');
+        // At most the TTL: with Redis, another replica's clock dated the page and may run ahead.
+        callOptions.onServed?.({ freshForMs: Math.min(ttlMs, ttlMs - age) });
         return { body: cached.body, requestId: cached.requestId };
       }
       if (cached && age <= ttlMs + staleMs) {
         onLookup?.('stale');
+        callOptions.onServed?.({ freshForMs: 0 });
         this.fetchShared(identity, key, params, callOptions, false).then(
           () => logger?.debug('background refresh stored'),
           (error: unknown) => logger?.debug({ err: error instanceof Error ? error.name : 'unknown' }, 'background refresh failed; the stale page stays'),
@@ -102,7 +105,9 @@ class SharedUpstream implements UpstreamClient {
         return { body: cached.body, requestId: cached.requestId };
       }
     }
-    return this.fetchShared(identity, key, params, callOptions, true);
+    const result = await this.fetchShared(identity, key, params, callOptions, true);
+    callOptions.onServed?.({ freshForMs: ttlMs }); // fetched just now (or joined a call that was): fresh for the whole TTL, none with the cache off
+    return result;
   }
 
   close(): void {

@@ -49,6 +49,19 @@ export interface CallOptions {
    * the one in flight is cut and the backoff wait ends; the call throws UpstreamCallCancelledError.
    */
   signal?: AbortSignal;
+  /**
+   * Told, for the page a call returns, how long it stays fresh in the cache that served it (ms;
+   * 0 when served stale or not cached at all): the freshness HTTP caching gives the answer made
+   * of it. The shared upstream (shared-upstream/client.ts) calls it; this client never does, and
+   * a page that only this client fetched is cached by no one.
+   */
+  onServed?: (page: ServedPage) => void;
+}
+
+/** What a cache in front of the client says of a page it returned. */
+export interface ServedPage {
+  /** How much longer the page stays fresh (ms; 0: stale, or the cache is off). */
+  freshForMs: number;
 }
 
 /** Who a call counts against upstream: a hash of the caller's token, the service AK, or one anonymous identity. */

@@ -7,9 +7,9 @@ import { BudgetExhaustedError } from '../../src/errors/domain';
 import type { Logger } from '../../src/logger';
 import { createSharedUpstream, type SharedUpstreamOptions } from '../../src/shared-upstream/client';
 import { MemoryStore } from '../../src/shared-upstream/memory-store';
-import type { AttemptInfo, CallOptions, ListBackupsResult, UpstreamClient } from '../../src/upstream/client';
+import { callerIdentity, type AttemptInfo, type CallOptions, type ListBackupsResult, type ServedPage, type UpstreamClient } from '../../src/upstream/client';
 import { UpstreamHttpError, UpstreamTimeoutError } from '../../src/upstream/errors';
-import type { ListBackupsParams } from '../../src/upstream/url';
+import { listBackupsPath, type ListBackupsParams } from '../../src/upstream/url';
 import type { ListBackupsResponseDTO } from '../../src/upstream/wire';
 
 const PARAMS: ListBackupsParams = { projectId: 'p1', instanceId: 'i1', offset: 0, limit: 100 };
@@ -207,6 +207,46 @@ describe('createSharedUpstream(): the cache', () => {
     expect(store.identityCount).toBe(1); // the budget is kept
     expect(getPage).not.toHaveBeenCalled();
     expect(setPage).not.toHaveBeenCalled();
+  });
+});
+
+describe('createSharedUpstream(): the freshness of each page served (HTTP caching)', () => {
+  /** Calls with an `onServed` that records what it is told. */
+  const served = (shared: UpstreamClient, told: ServedPage[]) => shared.listBackups(PARAMS, { auth: alice, onServed: (p) => told.push(p) });
+
+  it('says the whole TTL for a page just fetched or joined, what is left of it for a cached one, 0 for a stale one', async () => {
+    const { shared, upstream, advance, refreshesEnded } = setup();
+    const told: ServedPage[] = [];
+    const both = Promise.all([served(shared, told), served(shared, told)]);
+    (await upstream.attempt(0)).answer(page(1));
+    await both;
+    expect(told).toEqual([{ freshForMs: 1000 }, { freshForMs: 1000 }]);
+    advance(400);
+    await served(shared, told);
+    expect(told[2]).toEqual({ freshForMs: 600 });
+    advance(700); // past the TTL, within the stale time
+    await served(shared, told);
+    expect(told[3]).toEqual({ freshForMs: 0 });
+    (await upstream.attempt(1)).answer(page(2)); // its background refresh tells no one
+    await refreshesEnded(1);
+    expect(told).toHaveLength(4);
+  });
+
+  it('says 0 with the cache off', async () => {
+    const { shared, upstream } = setup({ ttlMs: 0, staleMs: 0 });
+    const told: ServedPage[] = [];
+    const answer = served(shared, told);
+    (await upstream.attempt(0)).answer(page(1));
+    await answer;
+    expect(told).toEqual([{ freshForMs: 0 }]);
+  });
+
+  it('never says more than the TTL, even for a page dated ahead of its clock (another replica\'s, through Redis)', async () => {
+    const { shared, store } = setup();
+    await store.setPage(`${callerIdentity(alice)}|${listBackupsPath(PARAMS)}`, { body: page(3), fetchedAt: 1_000_000 + 5000 }, 10_000);
+    const told: ServedPage[] = [];
+    expect((await served(shared, told)).body.total_count).toBe(3);
+    expect(told).toEqual([{ freshForMs: 1000 }]);
   });
 });
 
