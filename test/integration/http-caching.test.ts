@@ -91,7 +91,8 @@ describe('HTTP caching with the upstream cache on (60 s fresh, then 30 s stale)'
 
   it('names in Vary the request headers the answer depends on: Accept, the credentials, the project', async () => {
     const res = await get(stack, page);
-    expect(varyOf(res.headers)).toEqual(['accept', 'authorization', 'x-auth-token', 'x-project-id']);
+    // Origin: the CORS filter's (an allowed origin gets its own Access-Control-Allow-Origin).
+    expect(varyOf(res.headers)).toEqual(['accept', 'authorization', 'x-auth-token', 'x-project-id', 'origin']);
     // The same body as another content type (by Accept) is another representation: another ETag.
     const graphqlJson = await get(stack, page, { accept: 'application/graphql-response+json' });
     expect(graphqlJson.headers['content-type']).toMatch(/^application\/graphql-response\+json/);
