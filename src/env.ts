@@ -37,3 +37,17 @@ export function str(env: Env, name: string): string | null {
   const raw = env[name];
   return raw === undefined || raw.trim() === '' ? null : raw.trim();
 }
+
+/**
+ * For start-up scripts only (`npm start`, `npm run simulator`, `npm run console`): the result of
+ * `load`, or, when it throws a ConfigError, that error printed as one line and exit code 1.
+ */
+export function loadOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`configuration error: ${error.message}`);
+    process.exit(1);
+  }
+}

@@ -4,24 +4,15 @@
  * configured), prints where it listens, and stops on signals.
  */
 import { startApp } from './app';
-import { ConfigError, loadConfig } from './config';
+import { loadConfig } from './config';
+import { loadOrExit } from './env';
 import { loadSimulatorConfig } from './simulator/config';
 
 async function main(): Promise<void> {
-  let config;
-  let simulatorConfig;
-  try {
-    config = loadConfig();
-    // Read (and checked) even with an upstream configured, when it goes unused: a bad SIMULATOR_*
-    // value stops start-up either way.
-    simulatorConfig = loadSimulatorConfig(process.env, true);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`configuration error: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadOrExit(loadConfig);
+  // Read (and checked) even with an upstream configured, when it goes unused: a bad SIMULATOR_*
+  // value stops start-up either way.
+  const simulatorConfig = loadOrExit(() => loadSimulatorConfig(process.env, true));
   const app = await startApp(config, { simulator: simulatorConfig });
   const { gateway, simulator, logger } = app;
   // warmUp() never rejects (GraphiQL assets that cannot be read are a warning): an unhandled

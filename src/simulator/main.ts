@@ -1,16 +1,10 @@
 /** `npm run simulator`: the simulator alone, configured by SIMULATOR_* variables (see README). */
-import { ConfigError } from '../env';
+import { loadOrExit } from '../env';
 import { loadSimulatorConfig } from './config';
 import { startSimulatorFromConfig } from './start';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadSimulatorConfig(process.env, false);
-  } catch (error) {
-    if (error instanceof ConfigError) { console.error(`configuration error: ${error.message}`); process.exit(1); }
-    throw error;
-  }
+  const config = loadOrExit(() => loadSimulatorConfig(process.env, false));
   const sim = await startSimulatorFromConfig(config);
   const rows = sim.store.list().map((i) => ({ id: i.id, engine: i.engine, version: i.version, backups: i.backups.length }));
   console.log(`RDS simulator listening on ${sim.url}  (try: curl '${sim.url}/v3/0123456789abcdef0123456789abcdef/backups?instance_id=${rows[0]?.id}&limit=2')`);

@@ -6,26 +6,15 @@
 import path from 'node:path';
 
 import { startApp } from '../app';
-import { ConfigError, loadConfig } from '../config';
-import { int } from '../env';
+import { loadConfig } from '../config';
+import { int, loadOrExit } from '../env';
 import { loadSimulatorConfig } from '../simulator/config';
 import { startConsoleServer } from './console-server';
 
 async function main(): Promise<void> {
-  let config;
-  let simulatorConfig;
-  let consolePort;
-  try {
-    config = loadConfig();
-    simulatorConfig = loadSimulatorConfig(process.env, true);
-    consolePort = int(process.env, 'CONSOLE_PORT', 5173, 0, 65_535);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`configuration error: ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadOrExit(loadConfig);
+  const simulatorConfig = loadOrExit(() => loadSimulatorConfig(process.env, true));
+  const consolePort = loadOrExit(() => int(process.env, 'CONSOLE_PORT', 5173, 0, 65_535));
   const app = await startApp(config, { simulator: simulatorConfig });
   void app.gateway.warmUp(); // as npm start does: GraphiQL stays one click away
   // With a real upstream there is nothing to fill in: the page starts empty and takes ids.
