@@ -4,6 +4,7 @@
  * one caller's rows or token can never serve another.
  */
 import { BackupService } from './backups/service';
+import type { CancelSignal } from './cancel';
 import { concurrencyLimit } from './limits/concurrency';
 import type { Config } from './config';
 import { InvalidInputError, MalformedCredentialsError, MissingCredentialsError } from './errors/domain';
@@ -45,7 +46,7 @@ export interface RequestInfo {
   started: number;
   header: HeaderGetter;
   /** Aborts when the client leaves before its answer was sent. */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 export type ContextFactory = (request: RequestInfo) => GatewayContext;

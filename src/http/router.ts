@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 
+import { Canceller, type CancelSignal } from '../cancel';
 import type { Logger } from '../logger';
 import type { Metrics } from '../observability/metrics';
 import { BodyAbortedError } from './body';
@@ -24,7 +25,7 @@ export interface Exchange {
   /** `performance.now()` at its arrival. */
   readonly started: number;
   /** Aborts when the client leaves before its answer was sent whole. */
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   /** A request header by lower-case name (repeated ones joined with ", "). */
   header(name: string): string | undefined;
 }
@@ -73,7 +74,7 @@ function routeLabel(pathname: string): string {
   return ['/graphql', '/subgraph', '/healthz', '/readyz', '/metrics'].includes(pathname) ? pathname : 'other';
 }
 
-function toExchange(req: http.IncomingMessage, signal: AbortSignal): Exchange {
+function toExchange(req: http.IncomingMessage, signal: CancelSignal): Exchange {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   return {
@@ -127,7 +128,7 @@ export function createRequestListener(options: RouterOptions): http.RequestListe
     return filtered(exchange, await (route?.handle ?? notFound)(exchange));
   };
   return (req, res) => {
-    const clientLeft = new AbortController();
+    const clientLeft = new Canceller();
     const exchange = toExchange(req, clientLeft.signal);
     res.once('close', () => {
       // A response closed before it was sent whole: the client left (or its body broke) first.

@@ -4,6 +4,7 @@
  * 60 calls per minute per user). Same interface as the client it wraps, so the per-request
  * service does not know it is there.
  */
+import { Canceller, type CancelSignal } from '../cancel';
 import { BudgetExhaustedError } from '../errors/domain';
 import type { Logger } from '../logger';
 import { UpstreamCallCancelledError, UpstreamTimeoutError } from '../upstream/errors';
@@ -34,7 +35,7 @@ interface Waiter {
   deadline: number | undefined;
   onAttempt?: (attempt: AttemptInfo) => void;
   /** Aborted when its client left: it stops waiting, and the call stops when no one else waits. */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /** Ends this wait with a timeout; set while it waits. */
   expire?: () => void;
   /** Armed only while the call may outlast this waiter's deadline (see armIfOutlasted). */
@@ -53,7 +54,7 @@ interface SharedCall {
    */
   latestDeadline: number;
   /** Stops the call: once no request waits on it any more (each one left early). */
-  cancel: AbortController;
+  cancel: Canceller;
   /** A background refresh is part of it: it goes on with no one waiting, to refresh the cache. */
   kept: boolean;
 }
@@ -127,7 +128,7 @@ class SharedUpstream implements UpstreamClient {
       if (!budget.ok) throw new BudgetExhaustedError(budget.retryAfterSeconds);
     };
     const call: SharedCall = {
-      promise: undefined as never, waiters: [], latestDeadline: deadlineOf(callOptions) ?? Number.POSITIVE_INFINITY, cancel: new AbortController(), kept: false,
+      promise: undefined as never, waiters: [], latestDeadline: deadlineOf(callOptions) ?? Number.POSITIVE_INFINITY, cancel: new Canceller(), kept: false,
     };
     // Each attempt is told to every request waiting: as its own to the first, as shared to the others.
     const onAttempt = (attempt: AttemptInfo): void => {

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 
 import type { Pool } from 'undici';
 
+import type { CancelSignal } from '../cancel';
 import { AkGuard, type KeyVerdict } from './ak-guard';
 import { toListBackupsResult } from './answer';
 import { UpstreamBadResponseError, UpstreamCallCancelledError, UpstreamError, UpstreamHttpError, UpstreamTimeoutError } from './errors';
@@ -48,7 +49,7 @@ export interface CallOptions {
    * Aborted when nobody wants the answer any more (the client disconnected): no attempt starts,
    * the one in flight is cut and the backoff wait ends; the call throws UpstreamCallCancelledError.
    */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
   /**
    * Told, for the page a call returns, how long it stays fresh in the cache that served it (ms;
    * 0 when served stale or not cached at all): the freshness HTTP caching gives the answer made
@@ -64,11 +65,18 @@ export interface ServedPage {
   freshForMs: number;
 }
 
+/** Identities already worked out, by credentials object: a request's context holds one, read by each call and by its RateLimit headers. */
+const identities = new WeakMap<UpstreamAuth, string>();
+
 /** Who a call counts against upstream: a hash of the caller's token, the service AK, or one anonymous identity. */
 export function callerIdentity(auth: UpstreamAuth): string {
-  if (auth.kind === 'token') return `token:${createHash('sha256').update(auth.token).digest('hex').slice(0, 32)}`;
-  if (auth.kind === 'aksk') return `ak:${auth.ak}`;
-  return 'anonymous';
+  let identity = identities.get(auth);
+  if (identity === undefined) {
+    if (auth.kind === 'token') identity = `token:${createHash('sha256').update(auth.token).digest('hex').slice(0, 32)}`;
+    else identity = auth.kind === 'aksk' ? `ak:${auth.ak}` : 'anonymous';
+    identities.set(auth, identity);
+  }
+  return identity;
 }
 
 export interface ListBackupsResult {
@@ -97,7 +105,7 @@ export interface UpstreamClientOptions {
   backoffBaseMs?: number;
   random?: () => number;
   /** The backoff wait; it may end early when `signal` aborts (the call also stops waiting then). */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep?: (ms: number, signal?: CancelSignal) => Promise<void>;
   /** The clock that dates AK/SK signatures. */
   now?: () => Date;
   /** Told about every attempt, for logs and metrics. Never receives credentials. */
@@ -154,7 +162,7 @@ interface ClientParts {
   akGuard: AkGuard;
   timeoutMs: number;
   policy: RetryPolicy;
-  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep: (ms: number, signal?: CancelSignal) => Promise<void>;
   now: () => Date;
   onAttempt?: (attempt: AttemptInfo) => void;
 }

@@ -2,6 +2,7 @@
  * The retry policy: which failures are worth another attempt, how long to wait before it
  * (exponential backoff with jitter, a 429's `Retry-After` honoured up to a limit), and the wait.
  */
+import type { CancelSignal } from '../cancel';
 import { UpstreamError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError } from './errors';
 
 export interface RetryPolicy {
@@ -34,7 +35,7 @@ export function retryWait(policy: RetryPolicy, error: unknown, attempt: number):
   return wait;
 }
 
-export const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> => new Promise((resolve) => {
+export const defaultSleep = (ms: number, signal?: CancelSignal): Promise<void> => new Promise((resolve) => {
   const timer = setTimeout(done, ms);
   signal?.addEventListener('abort', done, { once: true });
   function done(): void {
@@ -45,12 +46,12 @@ export const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
 });
 
 /** Settles when `signal` aborts (never without one). */
-const whenAborted = (signal: AbortSignal | undefined): Promise<void> => new Promise((resolve) => {
+const whenAborted = (signal: CancelSignal | undefined): Promise<void> => new Promise((resolve) => {
   if (signal?.aborted) resolve();
   else signal?.addEventListener('abort', () => resolve(), { once: true });
 });
 
 /** The backoff wait: `sleep`, cut short when `signal` aborts even if `sleep` ignores it. */
-export function backOff(sleep: (ms: number, signal?: AbortSignal) => Promise<void>, ms: number, signal: AbortSignal | undefined): Promise<void> {
+export function backOff(sleep: (ms: number, signal?: CancelSignal) => Promise<void>, ms: number, signal: CancelSignal | undefined): Promise<void> {
   return Promise.race([sleep(ms, signal), whenAborted(signal)]);
 }
