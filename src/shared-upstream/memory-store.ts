@@ -1,4 +1,5 @@
 /** The in-memory SharedStore: one replica's cache (bounded LRU) and sliding-window budgets (bounded too). */
+import Denque from 'denque';
 import { LRUCache } from 'lru-cache';
 
 import { BUDGET_WINDOW_MS, type BudgetAnswer, type BudgetReading, type CachedPage, type SharedStore } from './store';
@@ -23,9 +24,10 @@ export class MemoryStore implements SharedStore {
    * Per identity, the times of its admitted calls in the last window, oldest first. The map's
    * own order is that of each identity's latest admitted call (re-inserted on each), so the
    * identities that fall idle first are at its front: forgetting them costs O(1) amortised,
-   * never a scan of the map.
+   * never a scan of the map. A deque, not an array: `Array#shift` copies the whole array once it
+   * is large (15 µs at 110,000 times, a budget of a few thousand a minute), on every call.
    */
-  private readonly windows = new Map<string, number[]>();
+  private readonly windows = new Map<string, Denque<number>>();
   private readonly maxIdentities: number;
 
   /**
@@ -62,12 +64,12 @@ export class MemoryStore implements SharedStore {
     this.forgetIdle(windowStart);
     let window = this.windows.get(identity);
     if (window) {
-      while (window.length > 0 && window[0]! <= windowStart) window.shift();
-      if (window.length >= perMinute) return { ok: false, retryAfterSeconds: secondsUntil(window[0]! + BUDGET_WINDOW_MS, now) };
+      dropUntil(window, windowStart);
+      if (window.length >= perMinute) return { ok: false, retryAfterSeconds: secondsUntil(window.peekFront()! + BUDGET_WINDOW_MS, now) };
       this.windows.delete(identity); // re-inserted below, at the back: the most recent
     } else {
       if (this.windows.size >= this.maxIdentities) this.forgetLeastRecent();
-      window = [];
+      window = new Denque<number>();
     }
     window.push(now);
     this.windows.set(identity, window);
@@ -79,9 +81,9 @@ export class MemoryStore implements SharedStore {
     const window = this.windows.get(identity);
     if (window === undefined) return { remaining: perMinute, resetSeconds: 0 };
     const windowStart = now - BUDGET_WINDOW_MS;
-    while (window.length > 0 && window[0]! <= windowStart) window.shift();
+    dropUntil(window, windowStart);
     if (window.length === 0) return { remaining: perMinute, resetSeconds: 0 };
-    return { remaining: Math.max(0, perMinute - window.length), resetSeconds: secondsUntil(window[0]! + BUDGET_WINDOW_MS, now) };
+    return { remaining: Math.max(0, perMinute - window.length), resetSeconds: secondsUntil(window.peekFront()! + BUDGET_WINDOW_MS, now) };
   }
 
   status(): { backend: 'memory'; healthy: boolean } {
@@ -96,7 +98,7 @@ export class MemoryStore implements SharedStore {
   /** Drops identities with no call after `windowStart`, from the front, stopping at the first that has one. */
   private forgetIdle(windowStart: number): void {
     for (const [identity, window] of this.windows) {
-      if ((window.at(-1) ?? Number.NEGATIVE_INFINITY) > windowStart) return;
+      if ((window.peekBack() ?? Number.NEGATIVE_INFINITY) > windowStart) return;
       this.windows.delete(identity);
     }
   }
@@ -107,6 +109,11 @@ export class MemoryStore implements SharedStore {
       return;
     }
   }
+}
+
+/** Drops the times at or before `windowStart` (oldest first). */
+function dropUntil(window: Denque<number>, windowStart: number): void {
+  while (window.length > 0 && window.peekFront()! <= windowStart) window.shift();
 }
 
 function secondsUntil(at: number, now: number): number {

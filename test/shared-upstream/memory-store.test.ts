@@ -10,6 +10,17 @@ describe('MemoryStore.takeBudget()', () => {
     expect(await store.takeBudget('a', 3, t0 + 60_000)).toEqual({ ok: true, remaining: 0 }); // the first call left the window
     expect(await store.takeBudget('a', 3, t0 + 60_001)).toEqual({ ok: false, retryAfterSeconds: 10 });
   });
+
+  it('slides a window of 60,000 calls a minute one call at a time, exactly', async () => {
+    const store = new MemoryStore();
+    const perMinute = 60_000;
+    // 60,000 calls 1 ms apart fill the window; each later call lets exactly the oldest leave.
+    for (let t = 0; t < perMinute; t++) await store.takeBudget('a', perMinute, t);
+    expect(await store.takeBudget('a', perMinute, 59_999)).toEqual({ ok: false, retryAfterSeconds: 1 });
+    for (let t = 60_000; t < 61_000; t++) expect(await store.takeBudget('a', perMinute, t)).toEqual({ ok: true, remaining: 0 });
+    expect(await store.readBudget('a', perMinute, 60_999)).toEqual({ remaining: 0, resetSeconds: 1 });
+    expect(await store.readBudget('a', perMinute, 120_000)).toEqual({ remaining: perMinute - 999, resetSeconds: 1 }); // 60,001 to 60,999 are left
+  });
 });
 
 describe('MemoryStore.readBudget()', () => {
