@@ -32,9 +32,23 @@ export interface CursorPosition {
   time?: number;
 }
 
+/**
+ * Bindings already worked out, by identity: a BFF pages through the same few lists over and
+ * over, and a SHA-256 costs about 5 µs in Node 20 (once per page request). Emptied when full.
+ */
+const bindings = new Map<string, string>();
+const MAX_BINDINGS = 10_000;
+
 /** The binding of a list: a short hash of the parts that identify it. */
 export function cursorBinding(parts: readonly string[]): string {
-  return createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, 12);
+  const identity = parts.join('\u0000');
+  let binding = bindings.get(identity);
+  if (binding === undefined) {
+    binding = createHash('sha256').update(identity).digest('base64url').slice(0, 12);
+    if (bindings.size >= MAX_BINDINGS) bindings.clear();
+    bindings.set(identity, binding);
+  }
+  return binding;
 }
 
 export function toCursor(binding: string, position: Required<CursorPosition>): string {
