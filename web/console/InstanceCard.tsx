@@ -87,7 +87,7 @@ export function InstanceCard({ id, name, filter, onRemove }: { id: string; name?
                   <td>{node.type}</td>
                   <td><span className={`status ${node.status.toLowerCase()}`}>{node.status}</span></td>
                   <td className="size">{formatSize(node.sizeKb)}</td>
-                  <td>{node.name}</td>
+                  <td className="name" title={node.name}>{node.name}</td>
                 </tr>
               ))}
             </tbody>
