@@ -49,6 +49,13 @@ export interface Config {
     /** An operation's upstream calls may not go on past this (ms from its start). */
     operationDeadlineMs: number;
   };
+  /** Live changes (subscriptions, live/polls.ts). */
+  live: {
+    /** How often the one poll of a live key runs, at least (it stretches to half the identity's budget). */
+    pollIntervalMs: number;
+    /** Distinct live keys this replica polls at once; a new one past it is refused. */
+    maxWatches: number;
+  };
   redisUrl: string | null;
   /** A Redis command slower than this is given up, and that one is served from memory. */
   redisCommandTimeoutMs: number;
@@ -173,6 +180,10 @@ export function loadConfig(env: Env = process.env): Config {
       maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1_048_576, 1024, 1_073_741_824),
       maxDocumentBytes: int(env, 'MAX_DOCUMENT_BYTES', 65_536, 1024, 1_073_741_824),
       operationDeadlineMs: int(env, 'OPERATION_DEADLINE_MS', 25_000, 100, 600_000),
+    },
+    live: {
+      pollIntervalMs: int(env, 'LIVE_POLL_INTERVAL_MS', 10_000, 100, 3_600_000),
+      maxWatches: int(env, 'MAX_LIVE_WATCHES', 1000, 1, 1_000_000),
     },
     redisUrl: str(env, 'REDIS_URL'),
     redisCommandTimeoutMs: int(env, 'REDIS_COMMAND_TIMEOUT_MS', 250, 10, 60_000),

@@ -6,7 +6,8 @@
  */
 import { checkPageArgs, needsTotal, toConnection } from '../pagination/connection';
 import { cursorBinding, fromCursor, toCursor } from '../pagination/cursor';
-import type { CallOptions, UpstreamClient } from '../upstream/client';
+import { callerIdentity, type CallOptions, type UpstreamClient } from '../upstream/client';
+import { UPSTREAM_MAX_LIMIT } from '../upstream/url';
 import { filterKey, requireId, toFilter, type FilterInput } from './filter';
 import { BackupList, type Chunk } from './lists';
 import { BackupLookups } from './lookups';
@@ -35,6 +36,28 @@ export interface BackupServiceOptions {
   maxPageSize: number;
   /** Fetch full chunks of 100 rows for reuse (see lists.ts). @default true */
   prefetch?: boolean;
+}
+
+/** What one call of a newest-rows reader overrides of the request's call options (a poll outlives its request). */
+export type NewestRowsCall = Pick<CallOptions, 'deadline' | 'signal' | 'onAttempt'>;
+
+/** The newest rows of a list, as one fresh upstream call returned them. */
+export interface NewestRows {
+  /** At most UPSTREAM_MAX_LIMIT rows, newest first. */
+  rows: Backup[];
+  totalCount: number;
+}
+
+/**
+ * Reads the newest rows of one instance under one filter, again and again (a live poll): who
+ * pays for the calls, the project they name, and the read.
+ */
+export interface NewestRowsReader {
+  /** The caller identity whose budget the reads spend (`callerIdentity()`). */
+  identity: string;
+  project: string;
+  /** One fresh upstream call (never a cached page; it refreshes the cache): the newest UPSTREAM_MAX_LIMIT rows. */
+  read(call: NewestRowsCall): Promise<NewestRows>;
 }
 
 export class BackupService {
@@ -83,6 +106,27 @@ export class BackupService {
       of: (i) => [...this.lists.values()].filter((list) => list.instanceId === i),
     });
     return this.lookups.load(instanceId, id);
+  }
+
+  /**
+   * A reader of the newest rows of `instanceId` under `filter`, for a poll that may outlive this
+   * request: each read takes its own deadline and signal rather than the request's, and reports
+   * to the caller's `onAttempt`, not the request's, nor to the request's page count. Throws
+   * before any call what forbids one: a bad id, no project, missing or malformed credentials.
+   */
+  newestRows(instanceId: string, filter: BackupFilter): NewestRowsReader {
+    requireId(instanceId, 'instanceId');
+    const project = this.project();
+    const { auth, language } = this.callOptions();
+    const params = toWireParams(project, instanceId, filter, 0, UPSTREAM_MAX_LIMIT);
+    return {
+      identity: callerIdentity(auth),
+      project,
+      read: async ({ deadline, signal, onAttempt }) => {
+        const { body, requestId } = await this.options.client.listBackups(params, { auth, language, deadline, signal, onAttempt, fresh: true });
+        return { rows: body.backups.map((dto) => toBackup(dto, requestId)), totalCount: body.total_count };
+      },
+    };
   }
 
   private project(): string {

@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+import type { LivePollOutcome } from '../live/polls';
 import type { AttemptInfo } from '../upstream/client';
 
 export type IdentityClass = 'token' | 'aksk' | 'anonymous';
@@ -21,6 +22,10 @@ export interface Metrics {
   budget(identityClass: IdentityClass, remaining: number | undefined, refused: boolean): void;
   /** An operation answered by the fast path (graphql/fast-path.ts) rather than Apollo's pipeline. */
   fastPathAnswered(): void;
+  /** Live keys this replica polls now (LivePolls' `onPollers`). */
+  livePollers(active: number): void;
+  /** One live poll's outcome (LivePolls' `onPoll`): `skipped` ones, never sent, are counted apart. */
+  livePoll(outcome: LivePollOutcome): void;
 }
 
 export function identityClass(identity: string): IdentityClass {
@@ -76,6 +81,20 @@ function upstreamErrorCodeLabel(errorCode: string | undefined): string {
   return /^[A-Za-z]{2,8}\.\d{3,6}$/.test(errorCode) ? errorCode : 'other';
 }
 
+/** The live polls' series (live/polls.ts). */
+function liveMetrics(registry: Registry): Pick<Metrics, 'livePollers' | 'livePoll'> {
+  const pollers = new Gauge({ name: 'live_pollers', help: 'Live keys (caller identity, project, instance, filter) this replica polls now: one poll each, however many subscribers.', registers: [registry] });
+  const polls = new Counter({ name: 'live_polls_total', help: 'Live polls sent, by outcome (ok; failed: retried at the next interval; ended: NOT_FOUND, UNAUTHENTICATED or FORBIDDEN ended the key\'s subscriptions).', labelNames: ['outcome'], registers: [registry] });
+  const skipped = new Counter({ name: 'live_polls_skipped_total', help: 'Live polls not sent because the caller identity\'s budget could not pay them.', registers: [registry] });
+  return {
+    livePollers: (active) => pollers.set(active),
+    livePoll(outcome) {
+      if (outcome === 'skipped') skipped.inc();
+      else polls.inc({ outcome });
+    },
+  };
+}
+
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -109,6 +128,7 @@ export function createMetrics(): Metrics {
 
   return {
     registry,
+    ...liveMetrics(registry),
     httpRequest(route, method, status, seconds) {
       const child = httpChildren(route, method, status);
       child.count.inc();

@@ -87,7 +87,8 @@ class SharedUpstream implements UpstreamClient {
     // Never shared between identities: the key starts with the caller's (hashed) identity.
     const identity = callerIdentity(callOptions.auth);
     const key = `${identity}|${listBackupsPath(params)}`;
-    if (ttlMs > 0) {
+    // A fresh read (a live poll) skips the lookup only: it still coalesces, and stores its answer.
+    if (ttlMs > 0 && callOptions.fresh !== true) {
       const cached = await store.getPage(key);
       const age = cached ? this.now() - cached.fetchedAt : Number.POSITIVE_INFINITY;
       if (cached && age <= ttlMs) {

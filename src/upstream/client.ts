@@ -57,6 +57,13 @@ export interface CallOptions {
    * a page that only this client fetched is cached by no one.
    */
   onServed?: (page: ServedPage) => void;
+  /**
+   * Read past any cache in front of the client: a cache serves no page for this call, which goes
+   * upstream (or joins an identical call already in flight) and stores its answer for the
+   * others. A live poll (live/polls.ts) reads this way, so that it sees changes and refreshes
+   * the page that queries read. This client ignores it: it caches nothing.
+   */
+  fresh?: boolean;
 }
 
 /** What a cache in front of the client says of a page it returned. */

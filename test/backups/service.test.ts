@@ -1,6 +1,7 @@
 /** BackupService lookups: the upstream calls a batch of `backup()` makes, recorded by a fake client. */
 import { BackupService } from '../../src/backups/service';
-import type { UpstreamClient } from '../../src/upstream/client';
+import { InvalidInputError, MissingCredentialsError } from '../../src/errors/domain';
+import { callerIdentity, type CallOptions, type UpstreamClient } from '../../src/upstream/client';
 import type { ListBackupsParams } from '../../src/upstream/url';
 import type { BackupForListDTO } from '../../src/upstream/wire';
 
@@ -74,5 +75,45 @@ describe('BackupService.backup()', () => {
     const { backups, calls } = service(45);
     expect(await backups.backup(INSTANCE, 'nope')).toBeNull();
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe('BackupService.newestRows()', () => {
+  it('reads the newest 100 rows of the list in one fresh call, with the total, under the filter', async () => {
+    const options: CallOptions[] = [];
+    const params: ListBackupsParams[] = [];
+    const client = {
+      async listBackups(p: ListBackupsParams, o: CallOptions) {
+        params.push(p);
+        options.push(o);
+        return { body: { backups: Array.from({ length: 100 }, (_, k) => dto(k)), total_count: 345 }, requestId: 'r' };
+      },
+    } as unknown as UpstreamClient;
+    const requestSignal = new AbortController().signal;
+    const onRequestAttempt = jest.fn();
+    const backups = new BackupService({
+      client, callOptions: { auth: { kind: 'token', token: 't' }, language: 'zh-cn', deadline: 1, signal: requestSignal, onAttempt: onRequestAttempt, onServed: jest.fn() },
+      project: 'p', limit: (fn) => fn(), maxPageSize: 500,
+    });
+    const reader = backups.newestRows(INSTANCE, { status: 'COMPLETED' });
+    expect(reader).toMatchObject({ identity: callerIdentity({ kind: 'token', token: 't' }), project: 'p' });
+    const pollSignal = new AbortController().signal;
+    const onPollAttempt = jest.fn();
+    const { rows, totalCount } = await reader.read({ deadline: 5000, signal: pollSignal, onAttempt: onPollAttempt });
+    expect(totalCount).toBe(345);
+    expect(rows.map((r) => r.id).slice(0, 2)).toEqual([idAt(0), idAt(1)]);
+    expect(params).toEqual([{ projectId: 'p', instanceId: INSTANCE, offset: 0, limit: 100, status: 'COMPLETED' }]);
+    // The poll's own deadline, signal and attempt report, not the request's (a poll outlives it).
+    expect(options[0]).toEqual({ auth: { kind: 'token', token: 't' }, language: 'zh-cn', deadline: 5000, signal: pollSignal, onAttempt: onPollAttempt, fresh: true });
+  });
+
+  it('refuses before any call a bad instance id, a missing project and missing credentials', () => {
+    const { client, calls } = recordingClient(1);
+    const make = (project: string | Error, callOptions: CallOptions | Error) => new BackupService({ client, callOptions, project, limit: (fn) => fn(), maxPageSize: 500 });
+    const ok = { auth: { kind: 'none' } } as const;
+    expect(() => make('p', ok).newestRows('bad id!', {})).toThrow(InvalidInputError);
+    expect(() => make(new InvalidInputError('No project'), ok).newestRows(INSTANCE, {})).toThrow('No project');
+    expect(() => make('p', new MissingCredentialsError()).newestRows(INSTANCE, {})).toThrow(MissingCredentialsError);
+    expect(calls).toEqual([]);
   });
 });

@@ -9,8 +9,13 @@ describe('loadConfig()', () => {
       upstream: { endpoint: null, timeoutMs: 10_000, retries: 2, fanout: 4, budgetPerMinute: 60, maxCallsPerOperation: 20 },
       limits: { maxPageSize: 500, maxDepth: 10, maxAliases: 30, maxBodyBytes: 1_048_576 },
       defaultProjectId: null, credentials: null,
+      live: { pollIntervalMs: 10_000, maxWatches: 1000 },
     });
     expect(c.upstream.cacheTtlMs).toBeGreaterThan(0);
+  });
+
+  it('reads the live poll interval and the live watch cap', () => {
+    expect(loadConfig({ LIVE_POLL_INTERVAL_MS: '2500', MAX_LIVE_WATCHES: '20' }).live).toEqual({ pollIntervalMs: 2500, maxWatches: 20 });
   });
 
   it('turns GraphiQL off in production unless GRAPHIQL=true', () => {
@@ -31,6 +36,7 @@ describe('loadConfig()', () => {
     ['RDS_ENDPOINT', 'not a url'], ['RDS_ENDPOINT', 'ftp://x'], ['RDS_ENDPOINT', 'http://user:pw@host'], ['RDS_REGION', 'Mars 1'],
     ['HUAWEICLOUD_SDK_PROJECT_ID', 'a/b'], ['GRAPHIQL', 'maybe'], ['LOG_LEVEL', 'loud'], ['HUAWEICLOUD_SDK_AK', 'only-ak'],
     ['HUAWEICLOUD_SDK_SK', 'only-sk'], ['HUAWEICLOUD_SDK_SECURITY_TOKEN', 'only-token'],
+    ['LIVE_POLL_INTERVAL_MS', '50'], ['LIVE_POLL_INTERVAL_MS', 'often'], ['MAX_LIVE_WATCHES', '0'], ['MAX_LIVE_WATCHES', '1e3'],
   ])('stops on a bad %s, naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);

@@ -278,3 +278,36 @@ describe('createSharedUpstream(): the budget', () => {
     expect(upstream.attempts).toHaveLength(2);
   });
 });
+
+describe('createSharedUpstream(): fresh reads (live polls)', () => {
+  it('calls upstream past a fresh cached page, and stores its answer for the next reads', async () => {
+    const { shared, upstream, lookups } = setup();
+    const first = shared.listBackups(PARAMS, { auth: alice });
+    (await upstream.attempt(0)).answer(page(1));
+    await first;
+    const fresh = shared.listBackups(PARAMS, { auth: alice, fresh: true });
+    (await upstream.attempt(1)).answer(page(2));
+    expect((await fresh).body.total_count).toBe(2);
+    expect((await shared.listBackups(PARAMS, { auth: alice })).body.total_count).toBe(2); // the refreshed page, from the cache
+    expect(upstream.attempts).toHaveLength(2);
+    expect(lookups).toEqual(['miss', 'miss', 'hit']);
+  });
+
+  it('joins an identical call in flight rather than sending a second one', async () => {
+    const { shared, upstream } = setup();
+    const query = shared.listBackups(PARAMS, { auth: alice });
+    const fresh = shared.listBackups(PARAMS, { auth: alice, fresh: true });
+    (await upstream.attempt(0)).answer(page(3));
+    expect((await Promise.all([query, fresh])).map((r) => r.body.total_count)).toEqual([3, 3]);
+    expect(upstream.attempts).toHaveLength(1);
+  });
+
+  it('is charged to the budget, and sends nothing when the budget cannot pay', async () => {
+    const { shared, upstream } = setup({ budgetPerMinute: 1 });
+    const first = shared.listBackups(PARAMS, { auth: alice, fresh: true });
+    (await upstream.attempt(0)).answer(page(1));
+    await first;
+    await expect(shared.listBackups(PARAMS, { auth: alice, fresh: true })).rejects.toBeInstanceOf(BudgetExhaustedError);
+    expect(upstream.attempts).toHaveLength(1);
+  });
+});
