@@ -1,11 +1,13 @@
 /**
  * The `/__admin/` routes, test helpers served only when the simulator is started with `admin`:
- * list instances and add, re-status or remove backups; read or reset the call log; read, replace,
- * add or clear faults; set the throttle; reset everything. They answer plain JSON.
+ * list instances and add, re-status or remove backups; run a lifecycle step (lifecycle.ts); read or
+ * reset the call log; read, replace, add or clear faults; set the throttle; reset everything. They
+ * answer plain JSON.
  */
 import type { CallLog } from './call-log';
 import { validateFaultRule, type FaultPlan, type FaultRule } from './faults';
 import { readBody, safeDecode, send, type RouteHandler } from './http-io';
+import type { Lifecycle } from './lifecycle';
 import { isBackupStatus, isBackupType, type BackupStore } from './store';
 import type { Throttle } from './throttle';
 
@@ -15,6 +17,9 @@ export interface AdminState {
   faults: FaultPlan;
   throttle: Throttle;
   calls: CallLog;
+  lifecycle: Lifecycle;
+  /** The period the lifecycle steps at; null when it only steps on demand. */
+  lifecycleMs: number | null;
 }
 
 /** An admin request, read: the path after `/__admin/` as decoded segments, and the JSON body. */
@@ -59,6 +64,13 @@ function instancesRoute(store: BackupStore, r: AdminRequest): AdminAnswer | unde
   return undefined;
 }
 
+function lifecycleRoute(state: AdminState, r: AdminRequest): AdminAnswer | undefined {
+  const { lifecycle } = state;
+  if (r.instanceId === undefined && r.method === 'GET') return [200, { periodMs: state.lifecycleMs, running: lifecycle.running, steps: lifecycle.stepCount }];
+  if (r.instanceId === 'step' && r.sub === undefined && r.method === 'POST') return [200, lifecycle.step()];
+  return undefined;
+}
+
 function callsRoute(calls: CallLog, r: AdminRequest): AdminAnswer | undefined {
   if (r.method === 'GET') {
     const params = new URLSearchParams(r.rawQuery);
@@ -94,12 +106,13 @@ function throttleRoute(throttle: Throttle, { method, fields }: AdminRequest): Ad
 function route(state: AdminState, r: AdminRequest): AdminAnswer | undefined {
   switch (r.section) {
     case 'instances': return instancesRoute(state.store, r);
+    case 'lifecycle': return lifecycleRoute(state, r);
     case 'calls': return callsRoute(state.calls, r);
     case 'faults': return faultsRoute(state.faults, r);
     case 'throttle': return throttleRoute(state.throttle, r);
     case 'reset':
       if (r.method !== 'POST') return undefined;
-      state.store.reset(); state.faults.clear(); state.calls.reset(); state.throttle.reset();
+      state.store.reset(); state.lifecycle.reset(); state.faults.clear(); state.calls.reset(); state.throttle.reset();
       return [200, { reset: true }];
     default: return undefined;
   }

@@ -15,6 +15,8 @@ export interface SimulatorConfig {
   tokens: string[];
   keys: Array<{ ak: string; sk: string }>;
   faults: FaultRule[];
+  /** SIMULATOR_LIFECYCLE_MS: the period of the lifecycle's steps (lifecycle.ts); 0 is off. */
+  lifecycleMs: number;
 }
 
 /**
@@ -37,7 +39,15 @@ export function loadSimulatorConfig(env: Env = process.env, embedded = false): S
     tokens: (str(env, 'SIMULATOR_TOKENS') ?? '').split(',').map((t) => t.trim()).filter(Boolean),
     keys: ak !== null && sk !== null ? [{ ak, sk }] : [],
     faults,
+    lifecycleMs: lifecycleMs(env),
   };
+}
+
+/** 0 (off) or a period of at least 100 ms: a shorter one would be a busy loop, not a demo. */
+function lifecycleMs(env: Env): number {
+  const ms = int(env, 'SIMULATOR_LIFECYCLE_MS', 0, 0, 86_400_000);
+  if (ms > 0 && ms < 100) throw new ConfigError(`SIMULATOR_LIFECYCLE_MS must be 0 (off) or from 100 to 86400000, got ${ms}`);
+  return ms;
 }
 
 function faultRules(env: Env): FaultRule[] {

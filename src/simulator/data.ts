@@ -102,18 +102,39 @@ export function generateInstances(seed: number): SimInstance[] {
     let t = DATA_ANCHOR_MS - Math.floor(random() * 30) * MINUTE;
     for (let i = 0; i < spec.count; i++) {
       instance.backups.push(generateBackup(spec, i, t, random));
-      t -= 2 * HOUR + Math.floor(random() * 40 - 20) * MINUTE;
+      t -= backupGapMs(random);
     }
     return instance;
   });
 }
 
-function pickType(spec: InstanceSpec, i: number, random: () => number): SimBackupType {
+/** The time between two backups of an instance: about two hours (the generator walks back by it, the lifecycle forward). */
+export function backupGapMs(random: () => number): number {
+  return 2 * HOUR + Math.floor(random() * 40 - 20) * MINUTE;
+}
+
+/** The type of an instance's backup number `i`: a full `auto` every 12th, some `manual`, else by engine. */
+export function pickType(engine: Engine, i: number, random: () => number): SimBackupType {
   if (i % 12 === 3) return 'auto';
   if (random() < 0.05) return 'manual';
-  if (spec.engine === 'SQLServer') return i % 3 === 0 ? 'auto' : 'fragment';
-  if (spec.engine === 'MariaDB') return 'auto';
+  if (engine === 'SQLServer') return i % 3 === 0 ? 'auto' : 'fragment';
+  if (engine === 'MariaDB') return 'auto';
   return 'incremental';
+}
+
+/** An incremental backup's size in KB: 10 MB to 2 GB, whatever the instance's size. */
+export function incrementalSizeKb(random: () => number): number {
+  return Math.round(10_240 + random() * 2_097_152);
+}
+
+/** How long a backup takes: 10 to 60 minutes for a full one, 1 to 5 for an incremental. */
+export function backupDurationMs(full: boolean, random: () => number): number {
+  return full ? (10 + Math.floor(random() * 50)) * MINUTE : (1 + Math.floor(random() * 4)) * MINUTE;
+}
+
+/** A backup's name as the console generates it: `{instance}-{type}-{yyyymmddhhmmss in +0800}`. */
+export function backupName(instanceName: string, type: SimBackupType, beginTime: number): string {
+  return `${instanceName}-${type}-${compactStamp(beginTime)}`;
 }
 
 function pickStatus(i: number, random: () => number): SimBackupStatus {
@@ -127,17 +148,17 @@ function pickStatus(i: number, random: () => number): SimBackupStatus {
 }
 
 function generateBackup(spec: InstanceSpec, i: number, begin: number, random: () => number): SimBackup {
-  const type = pickType(spec, i, random);
+  const type = pickType(spec.engine, i, random);
   const status = pickStatus(i, random);
   const full = type !== 'incremental';
   const growth = 1 - i / (spec.count * 4); // instances grow: older backups are smaller
   const sizeKb = status === 'FAILED' ? 0
     : full ? Math.round(spec.fullSizeKb * growth * (0.97 + random() * 0.06))
-    : Math.round(10_240 + random() * 2_097_152);
-  const durationMs = full ? (10 + Math.floor(random() * 50)) * MINUTE : (1 + Math.floor(random() * 4)) * MINUTE;
+    : incrementalSizeKb(random);
+  const durationMs = backupDurationMs(full, random);
   const backup: SimBackup = {
     id: `${hex32(random)}br${SUFFIX[spec.engine]}`,
-    name: `${spec.name}-${type}-${compactStamp(begin)}`,
+    name: backupName(spec.name, type, begin),
     type,
     status,
     sizeKb,

@@ -13,11 +13,13 @@ import { CallLog } from './call-log';
 import { createRandom } from './data';
 import { FaultPlan, type FaultRule } from './faults';
 import { send } from './http-io';
+import { Lifecycle, type SimulatorScheduler } from './lifecycle';
 import { BackupStore } from './store';
 import { Throttle } from './throttle';
 
 // The call log is part of the Simulator's surface (`calls`): importers find it here too.
 export { CallLog, type CallRecord, type CallSummary } from './call-log';
+export { Lifecycle, type LifecycleChange, type LifecycleStep, type SimulatorScheduler } from './lifecycle';
 
 export interface SimulatorOptions {
   /** @default '127.0.0.1' */
@@ -38,6 +40,10 @@ export interface SimulatorOptions {
   now?: () => number;
   /** How many of the most recent calls the call log keeps. @default 10000 */
   callLogCapacity?: number;
+  /** Run a lifecycle step (lifecycle.ts) every this many ms; 0 or unset: only on demand. */
+  lifecycleMs?: number;
+  /** The lifecycle's timers. @default the process's, unref'd */
+  scheduler?: SimulatorScheduler;
 }
 
 export interface Simulator {
@@ -48,18 +54,24 @@ export interface Simulator {
   readonly faults: FaultPlan;
   readonly throttle: Throttle;
   readonly calls: CallLog;
+  /** Steps the data on demand (`step()`); steps by itself when started with `lifecycleMs`. */
+  readonly lifecycle: Lifecycle;
+  /** Stops the lifecycle's timer and the server. */
   close(): Promise<void>;
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const now = options.now ?? Date.now;
-  const store = new BackupStore(options.seed ?? 20261101);
+  const seed = options.seed ?? 20261101;
+  const store = new BackupStore(seed);
+  const lifecycle = new Lifecycle(store, seed);
   const auth = new Authenticator(options.auth, now);
   const throttle = new Throttle(options.rateLimitPerMinute ?? 60, now);
-  const faults = new FaultPlan(options.faults ?? [], createRandom((options.seed ?? 20261101) ^ 0xfa17));
+  const faults = new FaultPlan(options.faults ?? [], createRandom(seed ^ 0xfa17));
   const calls = new CallLog(options.callLogCapacity);
   const handleApi = createApiHandler({ store, auth, throttle, faults, calls, t0: performance.now() });
-  const handleAdmin = createAdminHandler({ store, faults, throttle, calls });
+  const lifecycleMs = options.lifecycleMs ? options.lifecycleMs : null;
+  const handleAdmin = createAdminHandler({ store, faults, throttle, calls, lifecycle, lifecycleMs });
   const sockets = new Set<Socket>();
 
   const server = http.createServer({ maxHeaderSize: 65_536 }, (req, res) => {
@@ -78,6 +90,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   await new Promise<void>((resolve, reject) => { server.once('listening', resolve); server.once('error', reject); });
   const { port, address } = server.address() as AddressInfo;
   const host = address.includes(':') ? `[${address}]` : address;
+  if (lifecycleMs !== null) lifecycle.run(lifecycleMs, options.scheduler);
 
   return {
     url: `http://${host}:${port}`,
@@ -86,7 +99,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     faults,
     throttle,
     calls,
+    lifecycle,
     close: () => new Promise<void>((resolve) => {
+      lifecycle.stop();
       server.close(() => resolve());
       for (const s of sockets) s.destroy();
     }),

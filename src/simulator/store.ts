@@ -10,6 +10,15 @@ export interface NewBackup {
   status?: SimBackupStatus;
   sizeKb?: number;
   name?: string;
+  /** The first new backup's begin time (the others follow it). @default five minutes after the instance's newest backup */
+  beginTime?: number;
+}
+
+/** What finishing a backup may set besides its status. */
+export interface BackupOutcome {
+  sizeKb?: number;
+  /** @default two minutes after its begin time, when it has none */
+  endTime?: number;
 }
 
 export class BackupStore {
@@ -54,7 +63,7 @@ export class BackupStore {
     const created: SimBackup[] = [];
     for (let i = 0; i < count; i++) {
       const head = instance.backups[0];
-      const begin = (head?.beginTime ?? DATA_ANCHOR_MS) + 5 * 60_000;
+      const begin = i === 0 && spec.beginTime !== undefined ? spec.beginTime : (head?.beginTime ?? DATA_ANCHOR_MS) + 5 * 60_000;
       const type = spec.type ?? (instance.engine === 'SQLServer' ? 'fragment' : instance.engine === 'MariaDB' ? 'auto' : 'incremental');
       const status = spec.status ?? 'COMPLETED';
       const backup: SimBackup = {
@@ -73,11 +82,13 @@ export class BackupStore {
     return created;
   }
 
-  setStatus(instanceId: string, backupId: string, status: SimBackupStatus): SimBackup | undefined {
+  setStatus(instanceId: string, backupId: string, status: SimBackupStatus, outcome: BackupOutcome = {}): SimBackup | undefined {
     const backup = this.instances.get(instanceId)?.backups.find((b) => b.id === backupId);
     if (!backup) return undefined;
     backup.status = status;
+    if (outcome.sizeKb !== undefined) backup.sizeKb = outcome.sizeKb;
     if (status === 'BUILDING') backup.endTime = null;
+    else if (outcome.endTime !== undefined) backup.endTime = outcome.endTime;
     else if (backup.endTime === null) backup.endTime = backup.beginTime + 2 * 60_000;
     return backup;
   }

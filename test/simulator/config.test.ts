@@ -13,7 +13,17 @@ describe('loadSimulatorConfig()', () => {
     expect(c.faults).toEqual([{ kind: 'latency', latencyMs: 20 }, { kind: 'error', status: 503, rate: 0.1 }]);
   });
 
-  it.each([['SIMULATOR_FAULTS', '[{"kind":"nope"}]'], ['SIMULATOR_FAULTS', '{'], ['SIMULATOR_AK', 'x'], ['SIMULATOR_PORT', 'x']])('stops on a bad %s', (name, value) => {
+  it('has the lifecycle off unless SIMULATOR_LIFECYCLE_MS sets its period', () => {
+    expect(loadSimulatorConfig({}, true).lifecycleMs).toBe(0);
+    expect(loadSimulatorConfig({}).lifecycleMs).toBe(0);
+    expect(loadSimulatorConfig({ SIMULATOR_LIFECYCLE_MS: '0' }).lifecycleMs).toBe(0);
+    expect(loadSimulatorConfig({ SIMULATOR_LIFECYCLE_MS: ' 5000 ' }, true).lifecycleMs).toBe(5000);
+  });
+
+  it.each([
+    ['SIMULATOR_FAULTS', '[{"kind":"nope"}]'], ['SIMULATOR_FAULTS', '{'], ['SIMULATOR_AK', 'x'], ['SIMULATOR_PORT', 'x'],
+    ['SIMULATOR_LIFECYCLE_MS', 'soon'], ['SIMULATOR_LIFECYCLE_MS', '-1'], ['SIMULATOR_LIFECYCLE_MS', '50'], ['SIMULATOR_LIFECYCLE_MS', '86400001'],
+  ])('stops on a bad %s', (name, value) => {
     expect(() => loadSimulatorConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadSimulatorConfig({ [name]: value })).toThrow(name);
   });
