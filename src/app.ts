@@ -5,6 +5,7 @@
 import type { DestinationStream } from 'pino';
 
 import type { Config } from './config';
+import type { LiveSource } from './live/source';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, identityClass, type Metrics } from './observability/metrics';
 import { createReadiness } from './observability/readiness';
@@ -49,6 +50,8 @@ export interface AppOptions {
    * pick up the environment by accident. @default loadSimulatorConfig({}, true)
    */
   simulator?: SimulatorConfig;
+  /** Where `Subscription.backupChanges` reads its changes (tests give a stand-in). @default none: subscriptions end with an error */
+  live?: LiveSource;
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -85,7 +88,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     onBudget: (identity, answer) => metrics.budget(identityClass(identity), answer.ok ? answer.remaining : 0, !answer.ok),
   });
   const exampleInstanceId = simulator?.store.list()[0]?.id;
-  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId, metrics, readiness, store, now: options.now });
+  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId, metrics, readiness, store, now: options.now, live: options.live });
   return {
     gateway,
     logger,

@@ -48,6 +48,8 @@ export interface Config {
     maxDocumentBytes: number;
     /** An operation's upstream calls may not go on past this (ms from its start). */
     operationDeadlineMs: number;
+    /** Subscriptions one graphql-ws connection may run at once; more are refused. */
+    maxSubscriptionsPerConnection: number;
   };
   redisUrl: string | null;
   /** A Redis command slower than this is given up, and that one is served from memory. */
@@ -173,6 +175,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1_048_576, 1024, 1_073_741_824),
       maxDocumentBytes: int(env, 'MAX_DOCUMENT_BYTES', 65_536, 1024, 1_073_741_824),
       operationDeadlineMs: int(env, 'OPERATION_DEADLINE_MS', 25_000, 100, 600_000),
+      maxSubscriptionsPerConnection: int(env, 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 10_000),
     },
     redisUrl: str(env, 'REDIS_URL'),
     redisCommandTimeoutMs: int(env, 'REDIS_COMMAND_TIMEOUT_MS', 250, 10, 60_000),

@@ -21,6 +21,10 @@ export interface Metrics {
   budget(identityClass: IdentityClass, remaining: number | undefined, refused: boolean): void;
   /** An operation answered by the fast path (graphql/fast-path.ts) rather than Apollo's pipeline. */
   fastPathAnswered(): void;
+  /** A subscription began streaming over a live transport (graphql/subscriptions.ts). */
+  subscriptionStarted(transport: 'ws' | 'sse'): void;
+  /** A subscription ended, by its source, its client or shutdown. */
+  subscriptionEnded(transport: 'ws' | 'sse'): void;
 }
 
 export function identityClass(identity: string): IdentityClass {
@@ -90,6 +94,7 @@ export function createMetrics(): Metrics {
   const budgetRemaining = new Gauge({ name: 'upstream_budget_remaining', help: 'Upstream calls left in the current minute for the last identity of each class that made a call.', labelNames: ['identity_class'], registers: [registry] });
   const budgetRefused = new Counter({ name: 'upstream_budget_refusals_total', help: 'Upstream calls not sent because the identity\'s budget was spent.', labelNames: ['identity_class'], registers: [registry] });
   const fastPath = new Counter({ name: 'graphql_fast_path_operations_total', help: 'GraphQL operations answered without Apollo\'s request pipeline (repeats of operations Apollo validated).', registers: [registry] });
+  const subscriptions = new Gauge({ name: 'graphql_active_subscriptions', help: 'Subscriptions streaming now, by transport (ws: graphql-ws, sse: GraphQL over SSE).', labelNames: ['transport'], registers: [registry] });
   const operationLabel = boundedOperationLabel();
 
   // Each label set's children, made once: prom-client hashes the label object on every
@@ -131,6 +136,8 @@ export function createMetrics(): Metrics {
     fastPathAnswered() {
       fastPath.inc();
     },
+    subscriptionStarted: (transport) => subscriptions.inc({ transport }),
+    subscriptionEnded: (transport) => subscriptions.dec({ transport }),
     budget(cls, remaining, refused) {
       if (remaining !== undefined) budgetRemaining.set({ identity_class: cls }, remaining);
       if (refused) budgetRefused.inc({ identity_class: cls });
