@@ -28,8 +28,8 @@ import { createProbeRoutes } from './http/probes';
 import { jsonReply } from './http/reply';
 import { createRequestListener, type Route } from './http/router';
 import { createHttpServer, listen } from './http/server';
-import { requireSubgraphSecret } from './http/subgraph-auth';
-import { attachWebSockets, type WebSocketEndpoint } from './http/websocket';
+import { requireSubgraphSecret, subgraphUpgradeRefusal } from './http/subgraph-auth';
+import { attachWebSockets, type WebSocketEndpoint, type WebSocketRoute } from './http/websocket';
 import type { LiveSource } from './live/source';
 import type { Logger } from './logger';
 import type { Metrics } from './observability/metrics';
@@ -88,6 +88,8 @@ export interface Gateway {
 
 interface Endpoints {
   schema: GraphQLSchema;
+  /** The subgraph's schema (with `_entities`), for `/subgraph`'s subscriptions. */
+  subgraphSchema: GraphQLSchema;
   apollo: ApolloServer<GatewayContext>;
   subgraph?: ApolloServer<GatewayContext>;
   caches: Required<OperationCaches>;
@@ -106,7 +108,7 @@ async function startEndpoints(deps: GatewayDeps, server: http.Server, operations
   const apollo = createApollo({ schema, config, logger, operations, caches, drain: server, plugins: deps.plugins });
   const subgraph = config.subgraphSecret ? createApollo({ schema: subgraphSchema, config, logger, operations }) : undefined;
   await Promise.all([apollo.start(), subgraph?.start()]);
-  return { schema, apollo, subgraph, caches };
+  return { schema, subgraphSchema, apollo, subgraph, caches };
 }
 
 function createGraphiQL(deps: GatewayDeps): GraphiQLHandler | undefined {
@@ -174,12 +176,21 @@ interface LiveTransportDeps {
   closing: () => boolean;
 }
 
-/** graphql-ws and GraphQL over SSE on `/graphql`, both through the same subscription concerns. */
+/**
+ * graphql-ws and GraphQL over SSE on `/graphql`, and graphql-ws on `/subgraph` when it exists
+ * (a router passes subscriptions through), all through the same subscription concerns.
+ */
 function createLiveTransports(deps: GatewayDeps, { server, endpoints, operations, createContext, closing }: LiveTransportDeps): { sse: SseEndpoint; websockets: WebSocketEndpoint } {
   const { config, metrics, logger } = deps;
-  const live = createLiveOperations({ schema: endpoints.schema, operations, createContext, metrics, logger, limits: config.limits });
+  const liveOn = (schema: GraphQLSchema) => createLiveOperations({ schema, operations, createContext, metrics, logger, limits: config.limits });
+  const live = liveOn(endpoints.schema);
+  const routes: WebSocketRoute[] = [{ path: '/graphql', live, cors: true }];
+  const secret = config.subgraphSecret;
+  if (endpoints.subgraph && secret) {
+    routes.push({ path: '/subgraph', live: liveOn(endpoints.subgraphSchema), cors: false, refuse: (request) => subgraphUpgradeRefusal(secret, request.headers['x-subgraph-secret']) });
+  }
   const websockets = attachWebSockets({
-    server, live, cors: config.cors, maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection, production: config.production, closing,
+    server, routes, cors: config.cors, maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection, production: config.production, closing,
   });
   return { sse: createSseEndpoint(live), websockets };
 }

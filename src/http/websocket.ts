@@ -1,8 +1,9 @@
 /**
- * graphql-ws on `/graphql` (subprotocol `graphql-transport-ws`, DESIGN.md "Live changes"): the
- * HTTP server's upgrades, refused here (a disallowed Origin with 403, before anything else runs)
- * or handed to one `ws` server in noServer mode, on which graphql-ws's `useServer` speaks the
- * protocol. Each subscription goes through graphql/subscriptions.ts, as SSE's do.
+ * graphql-ws on `/graphql` and `/subgraph` (subprotocol `graphql-transport-ws`, DESIGN.md "Live
+ * changes"): the HTTP server's upgrades, refused here (on `/graphql` a disallowed Origin with 403,
+ * on `/subgraph` one without the secret with 401, before anything else runs) or handed to a `ws`
+ * server in noServer mode per path, on which graphql-ws's `useServer` speaks the protocol. Each
+ * subscription goes through graphql/subscriptions.ts, as SSE's do.
  *
  * Browsers cannot set headers on a WebSocket, so credentials come from the upgrade request's
  * headers or from the `connection_init` payload (its keys in any case; the payload's win).
@@ -27,9 +28,19 @@ export const CONNECTION_PARAM_HEADERS = ['x-auth-token', 'authorization', 'x-pro
 /** A close code of graphql-ws's range for a `connection_init` payload the gateway cannot read. */
 const BAD_CONNECTION_PARAMS = 4400;
 
+/** One path that takes WebSockets. */
+export interface WebSocketRoute {
+  path: string;
+  live: LiveOperations;
+  /** Whether its upgrades' Origin is checked as CORS checks a request's (the public endpoint; never `/subgraph`). */
+  cors: boolean;
+  /** Why an upgrade is refused before anything else (status and JSON body), or undefined: the subgraph's secret. */
+  refuse?(request: http.IncomingMessage): [number, unknown] | undefined;
+}
+
 export interface WebSocketDeps {
   server: http.Server;
-  live: LiveOperations;
+  routes: readonly WebSocketRoute[];
   cors: CorsOrigins;
   maxSubscriptionsPerConnection: number;
   production: boolean;
@@ -75,22 +86,24 @@ function connectionHeaders(request: http.IncomingMessage, params: Map<string, st
   };
 }
 
+const NOT_FOUND: [number, unknown] = [404, { error: 'not found: WebSockets are served on /graphql' }];
+
 /** Why an upgrade is refused before it becomes a WebSocket, or undefined to take it. */
-function upgradeRefusal(request: http.IncomingMessage, deps: WebSocketDeps, allowed: (origin: string) => boolean): [number, unknown] | undefined {
-  const pathname = (request.url ?? '/').split('?')[0];
-  if (pathname !== '/graphql') return [404, { error: 'not found: WebSockets are served on /graphql' }];
+function upgradeRefusal(request: http.IncomingMessage, route: WebSocketRoute, deps: WebSocketDeps, allowed: (origin: string) => boolean): [number, unknown] | undefined {
+  const own = route.refuse?.(request);
+  if (own) return own;
   // As the CORS filter on HTTP (http/cors.ts): no Origin (a server) or the gateway's own is taken.
   const origin = request.headers.origin;
-  if (origin !== undefined && !allowed(origin) && !isSameOrigin(origin, request.headers.host)) {
+  if (route.cors && origin !== undefined && !allowed(origin) && !isSameOrigin(origin, request.headers.host)) {
     return [403, graphqlErrorBody(`WebSockets from the origin ${JSON.stringify(origin.slice(0, 200))} are not allowed: the gateway's CORS_ORIGINS does not list it.`, 'FORBIDDEN')];
   }
   if (deps.closing()) return [503, { error: 'shutting down: reconnect' }];
   return undefined;
 }
 
-export function attachWebSockets(deps: WebSocketDeps): WebSocketEndpoint {
-  const { live, maxSubscriptionsPerConnection } = deps;
-  const allowed = createOriginCheck(deps.cors);
+/** A `ws` server in noServer mode speaking graphql-ws for one route's subscriptions. */
+function createGraphQLWsServer(live: LiveOperations, deps: WebSocketDeps): { wss: WebSocketServer; dispose: () => Promise<void> } {
+  const { maxSubscriptionsPerConnection } = deps;
   const wss = new WebSocketServer({ noServer: true });
   const connectionParams = new WeakMap<object, Map<string, string>>();
   const server = useServer<Record<string, unknown>>({
@@ -119,17 +132,24 @@ export function attachWebSockets(deps: WebSocketDeps): WebSocketEndpoint {
     subscribe: (args) => live.subscribe(args) as never,
     onNext: (_ctx, _id, _payload, _args, result) => result as FormattedExecutionResult,
   }, wss);
+  return { wss, dispose: async () => { await server.dispose(); } }; // closes each socket with 1001 "Going away"
+}
+
+export function attachWebSockets(deps: WebSocketDeps): WebSocketEndpoint {
+  const allowed = createOriginCheck(deps.cors);
+  const servers = new Map(deps.routes.map((route) => [route.path, { route, ...createGraphQLWsServer(route.live, deps) }]));
   const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const refusal = upgradeRefusal(request, deps, allowed);
-    if (refusal) { refuseUpgrade(socket, ...refusal); return; }
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    const target = servers.get((request.url ?? '/').split('?')[0]!);
+    const refusal = target ? upgradeRefusal(request, target.route, deps, allowed) : NOT_FOUND;
+    if (!target || refusal) { refuseUpgrade(socket, ...(refusal ?? NOT_FOUND)); return; }
+    target.wss.handleUpgrade(request, socket, head, (ws) => target.wss.emit('connection', ws, request));
   };
   deps.server.on('upgrade', onUpgrade);
   let closed: Promise<void> | undefined;
   return {
     close() {
       deps.server.off('upgrade', onUpgrade);
-      return (closed ??= Promise.resolve(server.dispose())); // closes each socket with 1001 "Going away"
+      return (closed ??= Promise.all([...servers.values()].map((s) => s.dispose())).then(() => undefined));
     },
   };
 }

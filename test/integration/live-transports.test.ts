@@ -227,6 +227,32 @@ describe('GraphQL over SSE on /graphql (distinct connections)', () => {
   });
 });
 
+describe('graphql-ws on /subgraph (a router passing subscriptions through)', () => {
+  const SECRET = 'router-secret-for-the-live-tests';
+  const on = withLiveStack({ SUBGRAPH_SECRET: SECRET });
+  const subgraphUrl = (stack: Stack): string => wsUrl(stack).replace(/\/graphql$/, '/subgraph');
+
+  it('serves a subscription to an upgrade that presents the secret', async () => {
+    const { stack, live, instanceId } = on;
+    const RouterSocket = class extends WebSocket { constructor(url: string, protocols: string[]) { super(url, protocols, { headers: { 'x-subgraph-secret': SECRET } }); } };
+    const client = createWsClient({ url: subgraphUrl(stack), webSocketImpl: RouterSocket, retryAttempts: 0 });
+    const events = client.iterate({ query: SUBSCRIPTION, variables: { id: instanceId } });
+    const first = events.next();
+    await live.untilOpen(1);
+    live.push({ kind: 'ADDED', backup: backupOf(instanceId, 'BUILDING'), totalCount: 1 });
+    expect((await first).value).toMatchObject({ data: { backupChanges: { kind: 'ADDED', backup: { instanceId } } } });
+    await client.dispose();
+  });
+
+  it.each([['no secret', {}], ['a wrong secret', { 'x-subgraph-secret': 'guess' }]])('refuses an upgrade with %s (401), before any watch', async (_name, headers) => {
+    const { stack, live } = on;
+    const socket = new WebSocket(subgraphUrl(stack), 'graphql-transport-ws', { headers });
+    const status = await new Promise<number>((resolve) => socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    expect(status).toBe(401);
+    expect(live.watches).toHaveLength(0);
+  });
+});
+
 describe('a gateway composed without a LiveSource', () => {
   it('ends a subscription with an error that says live changes are not available', async () => {
     const stack = await startStack();
