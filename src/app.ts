@@ -5,6 +5,8 @@
 import type { DestinationStream } from 'pino';
 
 import type { Config } from './config';
+import { LivePolls } from './live/polls';
+import type { LiveSource } from './live/source';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, identityClass, type Metrics } from './observability/metrics';
 import { createReadiness } from './observability/readiness';
@@ -49,6 +51,8 @@ export interface AppOptions {
    * pick up the environment by accident. @default loadSimulatorConfig({}, true)
    */
   simulator?: SimulatorConfig;
+  /** Where `Subscription.backupChanges` reads its changes (tests of the transports give a stand-in). @default a LivePolls of this app's own */
+  live?: LiveSource;
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
@@ -85,7 +89,16 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     onBudget: (identity, answer) => metrics.budget(identityClass(identity), answer.ok ? answer.remaining : 0, !answer.ok),
   });
   const exampleInstanceId = simulator?.store.list()[0]?.id;
-  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId, metrics, readiness, store, now: options.now });
+  const polls = options.live ? undefined : new LivePolls({
+    intervalMs: config.live.pollIntervalMs,
+    budgetPerMinute: config.upstream.budgetPerMinute,
+    maxKeys: config.live.maxWatches,
+    logger,
+    onPoll: (outcome) => metrics.livePoll(outcome),
+    onPollers: (active) => metrics.livePollers(active),
+  });
+  const live = options.live ?? polls;
+  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId, metrics, readiness, store, now: options.now, live });
   return {
     gateway,
     logger,
@@ -94,7 +107,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     store,
     metrics,
     async close() {
-      await gateway.close();
+      await gateway.close(); // first: WebSockets close with 1001 and streams are cut, so clients reconnect elsewhere
+      polls?.close();
       client.close();
       await store.close();
       await simulator?.close();

@@ -48,6 +48,8 @@ export interface Config {
     maxDocumentBytes: number;
     /** An operation's upstream calls may not go on past this (ms from its start). */
     operationDeadlineMs: number;
+    /** Subscriptions one graphql-ws connection may run at once; more are refused. */
+    maxSubscriptionsPerConnection: number;
   };
   /** Live changes (subscriptions, live/polls.ts). */
   live: {
@@ -180,6 +182,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1_048_576, 1024, 1_073_741_824),
       maxDocumentBytes: int(env, 'MAX_DOCUMENT_BYTES', 65_536, 1024, 1_073_741_824),
       operationDeadlineMs: int(env, 'OPERATION_DEADLINE_MS', 25_000, 100, 600_000),
+      maxSubscriptionsPerConnection: int(env, 'MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 10_000),
     },
     live: {
       pollIntervalMs: int(env, 'LIVE_POLL_INTERVAL_MS', 10_000, 100, 3_600_000),

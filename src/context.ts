@@ -9,6 +9,7 @@ import { concurrencyLimit } from './limits/concurrency';
 import type { Config } from './config';
 import { InvalidInputError, MalformedCredentialsError, MissingCredentialsError } from './errors/domain';
 import { isId } from './ids';
+import type { LiveSource } from './live/source';
 import type { Logger } from './logger';
 import type { AttemptInfo, CallOptions, ServedPage, UpstreamAuth, UpstreamClient } from './upstream/client';
 
@@ -34,6 +35,8 @@ export interface GatewayContext {
    * (graphql/http-caching.ts).
    */
   upstreamPages: { count: number; freshForMs: number };
+  /** Where `Subscription.backupChanges` reads its changes; undefined on a gateway built without one. */
+  live?: LiveSource;
 }
 
 /** Reads a request header by lower-case name. */
@@ -59,6 +62,8 @@ export interface ContextDeps {
   /** Project when the request names none. */
   defaultProjectId: string | null;
   logger: Logger;
+  /** The shared poll of live changes, handed to every context (one per gateway, not per request). */
+  live?: LiveSource;
 }
 
 /** Whether a URL points at this machine (127.0.0.0/8, ::1, localhost): the simulator or a test upstream. */
@@ -152,6 +157,7 @@ export function createContextFactory(deps: ContextDeps): ContextFactory {
       upstreamCalls,
       auth: callOptions instanceof Error ? undefined : callOptions.auth,
       upstreamPages,
+      live: deps.live,
       backups: new BackupService({
         client: deps.client,
         callOptions,

@@ -19,6 +19,8 @@ import { createHttpCaching } from './graphql/http-caching';
 import { createOperationConcerns, type OperationConcerns } from './graphql/operation';
 import { OperationStore } from './graphql/operation-store';
 import { createRateLimitHeaders } from './graphql/rate-limit-headers';
+import { createSseEndpoint, type SseEndpoint } from './graphql/sse';
+import { createLiveOperations } from './graphql/subscriptions';
 import { createCorsFilter } from './http/cors';
 import { createCompressionFilter } from './http/compression';
 import { createGraphiQLHandler, wantsGraphiQL, type GraphiQLHandler } from './http/graphiql';
@@ -26,7 +28,9 @@ import { createProbeRoutes } from './http/probes';
 import { jsonReply } from './http/reply';
 import { createRequestListener, type Route } from './http/router';
 import { createHttpServer, listen } from './http/server';
-import { requireSubgraphSecret } from './http/subgraph-auth';
+import { requireSubgraphSecret, subgraphUpgradeRefusal } from './http/subgraph-auth';
+import { attachWebSockets, type WebSocketEndpoint, type WebSocketRoute } from './http/websocket';
+import type { LiveSource } from './live/source';
 import type { Logger } from './logger';
 import type { Metrics } from './observability/metrics';
 import type { Readiness } from './observability/readiness';
@@ -51,6 +55,12 @@ export interface GatewayDeps {
   store?: SharedStore;
   /** The budget's clock, the shared upstream's. @default Date.now */
   now?: () => number;
+  /**
+   * Where `Subscription.backupChanges` reads its changes (the shared poll). Without it the
+   * transports still answer, and each subscription ends with an error saying live changes are
+   * not available here.
+   */
+  live?: LiveSource;
 }
 
 export interface Gateway {
@@ -63,8 +73,9 @@ export interface Gateway {
    */
   warmUp(): Promise<void>;
   /**
-   * Stops accepting connections, lets requests in flight finish (up to SHUTDOWN_TIMEOUT_MS,
-   * then cuts them), and stops Apollo.
+   * Stops accepting connections, closes WebSockets with 1001 and ends event streams (clients
+   * reconnect elsewhere), lets requests in flight finish (up to SHUTDOWN_TIMEOUT_MS, then cuts
+   * them), and stops Apollo.
    */
   close(): Promise<void>;
   /** The public endpoint's caches per distinct operation, for tests and diagnostics. */
@@ -77,6 +88,8 @@ export interface Gateway {
 
 interface Endpoints {
   schema: GraphQLSchema;
+  /** The subgraph's schema (with `_entities`), for `/subgraph`'s subscriptions. */
+  subgraphSchema: GraphQLSchema;
   apollo: ApolloServer<GatewayContext>;
   subgraph?: ApolloServer<GatewayContext>;
   caches: Required<OperationCaches>;
@@ -95,7 +108,7 @@ async function startEndpoints(deps: GatewayDeps, server: http.Server, operations
   const apollo = createApollo({ schema, config, logger, operations, caches, drain: server, plugins: deps.plugins });
   const subgraph = config.subgraphSecret ? createApollo({ schema: subgraphSchema, config, logger, operations }) : undefined;
   await Promise.all([apollo.start(), subgraph?.start()]);
-  return { schema, apollo, subgraph, caches };
+  return { schema, subgraphSchema, apollo, subgraph, caches };
 }
 
 function createGraphiQL(deps: GatewayDeps): GraphiQLHandler | undefined {
@@ -123,6 +136,7 @@ interface RouteDeps {
   createContext: ContextFactory;
   fastPath?: FastPath;
   graphiql?: GraphiQLHandler;
+  sse: SseEndpoint;
   closing: () => boolean;
 }
 
@@ -132,7 +146,7 @@ function createDecorators({ config, store, now }: GatewayDeps): AnswerDecorator[
 }
 
 /** The routes in the order they are tried: GraphiQL (a browser asking for a page), the endpoints, the probes. */
-function createRoutes(deps: GatewayDeps, { endpoints, operations, createContext, fastPath, graphiql, closing }: RouteDeps): Route[] {
+function createRoutes(deps: GatewayDeps, { endpoints, operations, createContext, fastPath, graphiql, sse, closing }: RouteDeps): Route[] {
   const { config, metrics } = deps;
   const { apollo, subgraph } = endpoints;
   const endpoint = { createContext, operations, maxBodyBytes: config.limits.maxBodyBytes, decorators: createDecorators(deps) };
@@ -145,13 +159,40 @@ function createRoutes(deps: GatewayDeps, { endpoints, operations, createContext,
   }
   // HTTP caching on the public endpoint only: /subgraph answers a router, which keeps nothing.
   const decorators = [...endpoint.decorators, createHttpCaching()];
-  routes.push({ matches: (x) => x.pathname === '/graphql', handle: createGraphQLEndpoint({ ...endpoint, apollo, fastPath, decorators }) });
+  routes.push({ matches: (x) => x.pathname === '/graphql', handle: createGraphQLEndpoint({ ...endpoint, apollo, fastPath, decorators, sse }) });
   if (subgraph) {
     const handle = createGraphQLEndpoint({ ...endpoint, apollo: subgraph });
     routes.push({ matches: (x) => x.pathname === '/subgraph', handle: requireSubgraphSecret(config.subgraphSecret!, handle) });
   }
   routes.push(...createProbeRoutes({ readiness: deps.readiness, metrics, closing }));
   return routes;
+}
+
+interface LiveTransportDeps {
+  server: http.Server;
+  endpoints: Endpoints;
+  operations: OperationConcerns;
+  createContext: ContextFactory;
+  closing: () => boolean;
+}
+
+/**
+ * graphql-ws and GraphQL over SSE on `/graphql`, and graphql-ws on `/subgraph` when it exists
+ * (a router passes subscriptions through), all through the same subscription concerns.
+ */
+function createLiveTransports(deps: GatewayDeps, { server, endpoints, operations, createContext, closing }: LiveTransportDeps): { sse: SseEndpoint; websockets: WebSocketEndpoint } {
+  const { config, metrics, logger } = deps;
+  const liveOn = (schema: GraphQLSchema) => createLiveOperations({ schema, operations, createContext, metrics, logger, limits: config.limits });
+  const live = liveOn(endpoints.schema);
+  const routes: WebSocketRoute[] = [{ path: '/graphql', live, cors: true }];
+  const secret = config.subgraphSecret;
+  if (endpoints.subgraph && secret) {
+    routes.push({ path: '/subgraph', live: liveOn(endpoints.subgraphSchema), cors: false, refuse: (request) => subgraphUpgradeRefusal(secret, request.headers['x-subgraph-secret']) });
+  }
+  const websockets = attachWebSockets({
+    server, routes, cors: config.cors, maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection, production: config.production, closing,
+  });
+  return { sse: createSseEndpoint(live), websockets };
 }
 
 export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
@@ -164,8 +205,9 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const fastPath = createPublicFastPath(deps, endpoints, operations);
   let closing = false;
   const isClosing = (): boolean => closing;
+  const { sse, websockets } = createLiveTransports(deps, { server, endpoints, operations, createContext, closing: isClosing });
   server.on('request', createRequestListener({
-    routes: createRoutes(deps, { endpoints, operations, createContext, fastPath, graphiql, closing: isClosing }),
+    routes: createRoutes(deps, { endpoints, operations, createContext, fastPath, graphiql, sse, closing: isClosing }),
     // Compression last: it encodes the body every other filter has settled.
     filters: [createCorsFilter(config.cors), createCompressionFilter()],
     notFound: () => jsonReply(404, { error: 'not found', endpoints: ['/graphql', '/healthz', '/readyz', '/metrics'] }),
@@ -186,6 +228,8 @@ export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
     },
     async close() {
       closing = true;
+      // Before the drain: it would wait on them until SHUTDOWN_TIMEOUT_MS.
+      await Promise.all([websockets.close(), sse.close()]);
       // The public Apollo drains the server (ApolloServerPluginDrainHttpServer): no new
       // connections, idle ones closed now, busy ones once their answer is sent, all of them
       // after SHUTDOWN_TIMEOUT_MS. The subgraph's requests in flight finish before it stops.

@@ -1,7 +1,9 @@
 /** Resolvers: translate arguments, delegate to the request's BackupService, return. */
 import type { Resolvers } from '../generated/graphql';
 import { DateTime, SafeInt } from '../scalars';
-import { requireId } from './filter';
+import type { BackupChangeEvent } from '../live/source';
+import { requireId, toFilter } from './filter';
+import { LiveUnavailableError } from '../errors/domain';
 
 /** A backup id ends in `brNN`, an instance id in `inNN`: a backup is not a Node. */
 const BACKUP_ID = /br\d{2}$/;
@@ -15,6 +17,16 @@ export const resolvers: Resolvers = {
     instance: (_root, { id }) => ({ id: requireId(id, 'id') }),
     instances: (_root, { ids }) => ids.map((id) => ({ id: requireId(id, 'ids') })),
     node: (_root, { id }) => (BACKUP_ID.test(requireId(id, 'id')) ? null : { id }),
+  },
+  Subscription: {
+    backupChanges: {
+      // Arguments are checked before the watch joins a poll; the source yields the field's value.
+      subscribe: (_root, { instanceId, filter }, context) => {
+        if (!context.live) throw new LiveUnavailableError();
+        return context.live.watch(context, requireId(instanceId, 'instanceId'), toFilter(filter));
+      },
+      resolve: (event: BackupChangeEvent) => event,
+    },
   },
   Node: {
     __resolveType: () => 'Instance',

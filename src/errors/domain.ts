@@ -40,3 +40,11 @@ export class BudgetExhaustedError extends Error {
     super('The upstream call budget of this caller is spent for the moment; retry later.');
   }
 }
+
+/** `Subscription.backupChanges` on a gateway composed without a LiveSource (server.ts): nothing to watch with. */
+export class LiveUnavailableError extends Error {
+  override name = 'LiveUnavailableError';
+  constructor() {
+    super('Live changes are not available on this gateway: backupChanges has no source of changes.');
+  }
+}

@@ -10,7 +10,9 @@ import {
   CredentialsPausedError, UpstreamBadResponseError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError,
 } from '../upstream/errors';
 import { ErrorCode } from './codes';
-import { BudgetExhaustedError, CursorStaleError, InvalidInputError, MalformedCredentialsError, MissingCredentialsError } from './domain';
+import {
+  BudgetExhaustedError, CursorStaleError, InvalidInputError, LiveUnavailableError, MalformedCredentialsError, MissingCredentialsError,
+} from './domain';
 
 interface Mapped {
   code: ErrorCode;
@@ -23,6 +25,12 @@ const FRAMEWORK_CODES = new Set([
   'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST',
   'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE',
 ]);
+
+/**
+ * The public codes a GraphQLError of the gateway's own may carry as it is (a LiveSource ends a
+ * watch with one, live/source.ts): anything but INTERNAL_SERVER_ERROR, whose message is masked.
+ */
+const OWN_CODES = new Set<string>(Object.values(ErrorCode).filter((code) => code !== ErrorCode.INTERNAL_SERVER_ERROR));
 
 /** Upstream status → public code and the message shown (never the upstream's own text or body). */
 function fromUpstreamStatus(e: UpstreamHttpError): Mapped {
@@ -45,6 +53,7 @@ export function toPublicError(error: unknown): Mapped | undefined {
   if (error instanceof CursorStaleError) return { code: ErrorCode.CURSOR_STALE, message: error.message };
   if (error instanceof MissingCredentialsError) return { code: ErrorCode.UNAUTHENTICATED, message: error.message };
   if (error instanceof MalformedCredentialsError) return { code: ErrorCode.UNAUTHENTICATED, message: error.message };
+  if (error instanceof LiveUnavailableError) return { code: ErrorCode.INTERNAL_SERVER_ERROR, message: error.message };
   if (error instanceof BudgetExhaustedError) return { code: ErrorCode.RATE_LIMITED, message: error.message, extensions: { retryAfterSeconds: error.retryAfterSeconds } };
   if (error instanceof UpstreamHttpError) return fromUpstreamStatus(error);
   if (error instanceof CredentialsPausedError) {
@@ -106,7 +115,7 @@ export function createFormatError({ onMasked, hideSuggestions = false }: FormatE
     const mapped = toPublicError(original);
     if (mapped) return { ...base, message: mapped.message, extensions: { code: mapped.code, ...mapped.extensions } };
     const code = formatted.extensions?.code;
-    if (original instanceof GraphQLError && typeof code === 'string' && FRAMEWORK_CODES.has(code)) {
+    if (original instanceof GraphQLError && typeof code === 'string' && (FRAMEWORK_CODES.has(code) || OWN_CODES.has(code))) {
       const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
       return { ...base, extensions };
     }

@@ -14,6 +14,7 @@ import { graphqlErrorBody, graphqlErrorReply, jsonReply, type Reply } from '../h
 import type { Exchange, RouteHandler } from '../http/router';
 import type { FastPath } from './fast-path';
 import type { OperationConcerns } from './operation';
+import { wantsEventStream, type SseEndpoint } from './sse';
 
 /**
  * What every answer of a GraphQL endpoint gets, whichever pipeline made it (or a refusal before
@@ -31,19 +32,21 @@ export interface EndpointDeps {
   maxBodyBytes: number;
   /** @default none */
   decorators?: readonly AnswerDecorator[];
+  /** GraphQL over SSE, for a POST that accepts `text/event-stream`; absent on `/subgraph`. */
+  sse?: SseEndpoint;
 }
 
 /**
  * Refuses, before anything runs, a request whose `Accept` allows no JSON answer: Apollo would
  * execute it (upstream calls and all) and only then answer 406. GraphQL over SSE (DESIGN.md,
- * "Live changes": `POST /graphql` with `Accept: text/event-stream`) will be served here: its
- * handler takes those requests before this refusal, which then covers what is left. The refusal
- * is an operation that ended in an error, logged as one.
+ * "Live changes": `POST /graphql` with `Accept: text/event-stream`) takes its requests before
+ * this refusal, which then covers what is left (a GET for events, `/subgraph`). The refusal is
+ * an operation that ended in an error, logged as one.
  */
 function refuseUnacceptable(x: Exchange, deps: EndpointDeps, context: () => GatewayContext): Reply {
   x.req.resume(); // an unread body would stall a keep-alive connection
   const message = /\btext\/event-stream\b/i.test(x.header('accept') ?? '')
-    ? 'Server-sent events are not served on this endpoint yet: accept application/json or application/graphql-response+json.'
+    ? 'Server-sent events are served for a POST on /graphql only (GraphQL over SSE): accept application/json or application/graphql-response+json here.'
     : 'The Accept header allows neither application/json nor application/graphql-response+json.';
   const refusal = graphqlErrorBody(message, 'BAD_REQUEST');
   deps.operations.begin(x.started).end({ context: context(), operationName: undefined, data: undefined, errors: refusal.errors });
@@ -82,21 +85,33 @@ async function viaApollo(x: Exchange, body: unknown, deps: EndpointDeps, context
   };
 }
 
-/** The answer before decorators: a refusal, the fast path's, or Apollo's. */
-async function answer(x: Exchange, deps: EndpointDeps, context: () => GatewayContext): Promise<Reply> {
-  if (x.method !== 'GET' && x.method !== 'POST') return graphqlErrorReply(405, 'Use GET or POST.', 'METHOD_NOT_ALLOWED', { allow: 'GET, POST' });
-  if (!acceptsJson(x.header('accept'))) return refuseUnacceptable(x, deps, context);
-  if (x.method === 'GET') return viaApollo(x, undefined, deps, context);
-  // Before the body is read: it is decoded as UTF-8 JSON, on Apollo's path and the fast path alike.
-  // A body a page on another site could post with no preflight (a form) is a CSRF refusal, as
-  // Apollo's for a GET; any other type the gateway does not read is 415.
+/**
+ * The JSON body of a POST, or its refusal. Checked before the body is read: it is decoded as
+ * UTF-8 JSON, on every pipeline alike. A body a page on another site could post with no
+ * preflight (a form) is a CSRF refusal, as Apollo's for a GET; any other type the gateway does
+ * not read is 415.
+ */
+async function readPost(x: Exchange, maxBodyBytes: number): Promise<{ body: unknown } | { refusal: Reply }> {
   if (!isUtf8Json(x.header('content-type'))) {
     x.req.resume(); // an unread body would stall a keep-alive connection
-    if (mayBeForged((name) => x.header(name))) return graphqlErrorReply(400, CSRF_REFUSAL_MESSAGE, 'BAD_REQUEST');
-    return graphqlErrorReply(415, 'The request body must be application/json in UTF-8 (no charset, or charset=utf-8).', 'BAD_REQUEST', { 'accept-post': 'application/json' });
+    if (mayBeForged((name) => x.header(name))) return { refusal: graphqlErrorReply(400, CSRF_REFUSAL_MESSAGE, 'BAD_REQUEST') };
+    return { refusal: graphqlErrorReply(415, 'The request body must be application/json in UTF-8 (no charset, or charset=utf-8).', 'BAD_REQUEST', { 'accept-post': 'application/json' }) };
   }
-  const read = await readJsonBody(x, deps.maxBodyBytes);
+  return readJsonBody(x, maxBodyBytes);
+}
+
+/** The answer before decorators: a refusal, an event stream, the fast path's, or Apollo's. */
+async function answer(x: Exchange, deps: EndpointDeps, context: () => GatewayContext): Promise<Reply> {
+  if (x.method !== 'GET' && x.method !== 'POST') return graphqlErrorReply(405, 'Use GET or POST.', 'METHOD_NOT_ALLOWED', { allow: 'GET, POST' });
+  // An event stream only for a POST that accepts no JSON answer (graphql-sse's client sends
+  // `Accept: text/event-stream` alone): one that accepts both is answered in JSON, as before.
+  const json = acceptsJson(x.header('accept'));
+  const sse = !json && deps.sse && wantsEventStream(x) ? deps.sse : undefined;
+  if (!sse && !json) return refuseUnacceptable(x, deps, context);
+  if (x.method === 'GET') return viaApollo(x, undefined, deps, context);
+  const read = await readPost(x, deps.maxBodyBytes);
   if ('refusal' in read) return read.refusal;
+  if (sse) return sse.handle(x, read.body);
   return (await deps.fastPath?.handle(x, read.body, context)) ?? viaApollo(x, read.body, deps, context);
 }
 

@@ -7,7 +7,7 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import type { DocumentNode, GraphQLError, GraphQLFormattedError, GraphQLSchema, ValidationRule } from 'graphql';
+import { getOperationAST, GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
 
 import type { Config } from '../config';
 import type { GatewayContext } from '../context';
@@ -38,6 +38,11 @@ export interface OperationConcerns {
    * runs: it depends on the variables, so it cannot be cached with validation.
    */
   admit(schema: GraphQLSchema, document: DocumentNode, operationKey: string, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): GraphQLError | undefined;
+  /**
+   * `admit` for a subscription over graphql-ws or SSE (graphql/live-transport.ts): the same
+   * upstream-call limit, applied to what each event's selection could cost.
+   */
+  admitSubscription: OperationConcerns['admit'];
   /**
    * Starts an operation that arrived at `started` (`performance.now()`); its span ends with the
    * log line and the metrics sample. Tracing starts and ends its server span here.
@@ -91,6 +96,15 @@ function normaliseAndFormat(errors: readonly GraphQLError[], formatError: Format
   });
 }
 
+/** Plain HTTP answers once: a subscription over it is refused before it runs, naming the transports that serve one. */
+export const SUBSCRIPTION_OVER_HTTP_MESSAGE = 'Subscriptions are not served over a plain JSON request: use graphql-ws (WebSocket, subprotocol graphql-transport-ws) '
+  + 'or GraphQL over SSE (POST with Accept: text/event-stream), both on /graphql.';
+
+function subscriptionOverHttp(document: DocumentNode, operationName: string | null | undefined): GraphQLError | undefined {
+  if (getOperationAST(document, operationName)?.operation !== 'subscription') return undefined;
+  return new GraphQLError(SUBSCRIPTION_OVER_HTTP_MESSAGE, { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } });
+}
+
 export function createOperationConcerns({ config, logger, metrics }: OperationConcernsDeps): OperationConcerns {
   const callLimit = new UpstreamCallLimit(config.upstream.maxCallsPerOperation);
   const record = createOperationRecorder(logger, metrics);
@@ -99,13 +113,15 @@ export function createOperationConcerns({ config, logger, metrics }: OperationCo
     // Introspection is off there: a suggestion would tell the schema's names.
     hideSuggestions: config.production,
   });
-  const admit: OperationConcerns['admit'] = (schema, document, key, name, variables) => callLimit.check(schema, document, key, name, variables);
+  const admitSubscription: OperationConcerns['admit'] = (schema, document, key, name, variables) => callLimit.check(schema, document, key, name, variables);
+  const admit: OperationConcerns['admit'] = (schema, document, key, name, variables) => subscriptionOverHttp(document, name) ?? admitSubscription(schema, document, key, name, variables);
   const begin = (started: number): OperationSpan => ({ end: (result) => record({ started, ...result }) });
   return {
     validationRules: validationRulesOf(config.limits),
     formatError,
     formatErrors: (errors) => normaliseAndFormat(errors, formatError),
     admit,
+    admitSubscription,
     begin,
     plugin: {
       async requestDidStart({ contextValue }) {

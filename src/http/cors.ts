@@ -73,7 +73,7 @@ const isPreflight = (x: Exchange): boolean => x.method === 'OPTIONS' && x.header
  * TLS the gateway sees plain HTTP while the page's origin is https, and a page on the same
  * host and port is the gateway's own either way.
  */
-function isSameOrigin(origin: string, host: string | undefined): boolean {
+export function isSameOrigin(origin: string, host: string | undefined): boolean {
   if (host === undefined) return false;
   const own = host.toLowerCase();
   return origin === `http://${own}` || origin === `https://${own}`;

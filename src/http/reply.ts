@@ -25,3 +25,12 @@ export function graphqlErrorBody(message: string, code: string): { errors: Array
 export function graphqlErrorReply(status: number, message: string, code: string, headers: Record<string, string> = {}): Reply {
   return jsonReply(status, graphqlErrorBody(message, code), headers);
 }
+
+/**
+ * Thrown by a streamed body to end its response abruptly rather than cleanly: an event stream
+ * at shutdown, whose client must see a cut connection (and reconnect elsewhere) and not the end
+ * of its subscription, which is what a clean end means to graphql-sse's client.
+ */
+export class StreamInterruptedError extends Error {
+  override name = 'StreamInterruptedError';
+}

@@ -11,7 +11,7 @@ import { Canceller, type CancelSignal } from '../cancel';
 import type { Logger } from '../logger';
 import type { Metrics } from '../observability/metrics';
 import { BodyAbortedError } from './body';
-import { graphqlErrorReply, type Reply } from './reply';
+import { graphqlErrorReply, StreamInterruptedError, type Reply } from './reply';
 
 /** One request as every route sees it. */
 export interface Exchange {
@@ -107,7 +107,17 @@ async function writeReply(res: http.ServerResponse, exchange: Exchange, reply: R
     return;
   }
   res.writeHead(reply.status, headers);
-  for await (const chunk of body) res.write(chunk);
+  // A client that leaves ends the stream at once (a subscription's event stream may wait for
+  // its next event for minutes): `return()` lets its source go, which for-await would do only
+  // after that next chunk.
+  const chunks = body[Symbol.asyncIterator]();
+  const stop = (): void => void chunks.return?.().catch(() => undefined);
+  res.once('close', stop);
+  try {
+    for (let step = await chunks.next(); !step.done; step = await chunks.next()) res.write(step.value);
+  } finally {
+    res.off('close', stop);
+  }
   res.end();
 }
 
@@ -141,6 +151,7 @@ export function createRequestListener(options: RouterOptions): http.RequestListe
       .then(() => answer(exchange))
       .then((reply) => writeReply(res, exchange, reply, options.closing()))
       .catch((error: unknown) => {
+        if (error instanceof StreamInterruptedError) { res.destroy(); return; } // cut on purpose (shutdown)
         if (error instanceof BodyAbortedError) {
           logger.debug({ requestId: exchange.requestId }, 'the client left before its request body arrived'); // its socket is gone: nothing to write
           return;

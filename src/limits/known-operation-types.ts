@@ -9,6 +9,7 @@ export const knownOperationTypesRule: ValidationRule = (context) => ({
   OperationDefinition(node) {
     const schema = context.getSchema();
     const root = node.operation === 'query' ? schema.getQueryType() : node.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
-    if (!root) context.reportError(new GraphQLError(`This API has no ${node.operation}s: only queries.`, { nodes: node }));
+    const served = schema.getSubscriptionType() ? 'queries and subscriptions' : 'queries';
+    if (!root) context.reportError(new GraphQLError(`This API has no ${node.operation}s: only ${served}.`, { nodes: node }));
   },
 });

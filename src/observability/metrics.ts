@@ -26,6 +26,10 @@ export interface Metrics {
   livePollers(active: number): void;
   /** One live poll's outcome (LivePolls' `onPoll`): `skipped` ones, never sent, are counted apart. */
   livePoll(outcome: LivePollOutcome): void;
+  /** A subscription began streaming over a live transport (graphql/subscriptions.ts). */
+  subscriptionStarted(transport: 'ws' | 'sse'): void;
+  /** A subscription ended, by its source, its client or shutdown. */
+  subscriptionEnded(transport: 'ws' | 'sse'): void;
 }
 
 export function identityClass(identity: string): IdentityClass {
@@ -81,8 +85,9 @@ function upstreamErrorCodeLabel(errorCode: string | undefined): string {
   return /^[A-Za-z]{2,8}\.\d{3,6}$/.test(errorCode) ? errorCode : 'other';
 }
 
-/** The live polls' series (live/polls.ts). */
-function liveMetrics(registry: Registry): Pick<Metrics, 'livePollers' | 'livePoll'> {
+/** The series of live changes: subscriptions (graphql/subscriptions.ts) and their polls (live/polls.ts). */
+function liveMetrics(registry: Registry): Pick<Metrics, 'livePollers' | 'livePoll' | 'subscriptionStarted' | 'subscriptionEnded'> {
+  const subscriptions = new Gauge({ name: 'graphql_active_subscriptions', help: 'Subscriptions streaming now, by transport (ws: graphql-ws, sse: GraphQL over SSE).', labelNames: ['transport'], registers: [registry] });
   const pollers = new Gauge({ name: 'live_pollers', help: 'Live keys (caller identity, project, instance, filter) this replica polls now: one poll each, however many subscribers.', registers: [registry] });
   const polls = new Counter({ name: 'live_polls_total', help: 'Live polls sent, by outcome (ok; failed: retried at the next interval; ended: NOT_FOUND, UNAUTHENTICATED or FORBIDDEN ended the key\'s subscriptions).', labelNames: ['outcome'], registers: [registry] });
   const skipped = new Counter({ name: 'live_polls_skipped_total', help: 'Live polls not sent because the caller identity\'s budget could not pay them.', registers: [registry] });
@@ -92,6 +97,8 @@ function liveMetrics(registry: Registry): Pick<Metrics, 'livePollers' | 'livePol
       if (outcome === 'skipped') skipped.inc();
       else polls.inc({ outcome });
     },
+    subscriptionStarted: (transport) => subscriptions.inc({ transport }),
+    subscriptionEnded: (transport) => subscriptions.dec({ transport }),
   };
 }
 

@@ -7,7 +7,7 @@ describe('loadConfig()', () => {
     expect(c).toMatchObject({
       port: 4000, host: '127.0.0.1', production: false, graphiql: true, logLevel: 'info', redisUrl: null, subgraphSecret: null,
       upstream: { endpoint: null, timeoutMs: 10_000, retries: 2, fanout: 4, budgetPerMinute: 60, maxCallsPerOperation: 20 },
-      limits: { maxPageSize: 500, maxDepth: 10, maxAliases: 30, maxBodyBytes: 1_048_576 },
+      limits: { maxPageSize: 500, maxDepth: 10, maxAliases: 30, maxBodyBytes: 1_048_576, maxSubscriptionsPerConnection: 20 },
       defaultProjectId: null, credentials: null,
       live: { pollIntervalMs: 10_000, maxWatches: 1000 },
     });
@@ -33,6 +33,7 @@ describe('loadConfig()', () => {
     ['PORT', 'abc'], ['PORT', '70000'], ['UPSTREAM_FANOUT', '0'], ['UPSTREAM_TIMEOUT_MS', '-5'], ['UPSTREAM_RETRIES', '1.5'],
     ['MAX_PAGE_SIZE', 'lots'], ['MAX_BODY_BYTES', '10'], ['UPSTREAM_CACHE_TTL_MS', 'x'], ['UPSTREAM_BUDGET_PER_MINUTE', '0'],
     ['MAX_UPSTREAM_CALLS_PER_OPERATION', ''.padEnd(3, '9') + 'x'], ['MAX_DEPTH', '0'], ['MAX_ALIASES', '-1'],
+    ['MAX_SUBSCRIPTIONS_PER_CONNECTION', '0'], ['MAX_SUBSCRIPTIONS_PER_CONNECTION', 'many'],
     ['RDS_ENDPOINT', 'not a url'], ['RDS_ENDPOINT', 'ftp://x'], ['RDS_ENDPOINT', 'http://user:pw@host'], ['RDS_REGION', 'Mars 1'],
     ['HUAWEICLOUD_SDK_PROJECT_ID', 'a/b'], ['GRAPHIQL', 'maybe'], ['LOG_LEVEL', 'loud'], ['HUAWEICLOUD_SDK_AK', 'only-ak'],
     ['HUAWEICLOUD_SDK_SK', 'only-sk'], ['HUAWEICLOUD_SDK_SECURITY_TOKEN', 'only-token'],

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 
 import { startApp, type App } from '../../src/app';
 import { loadConfig } from '../../src/config';
+import type { LiveSource } from '../../src/live/source';
 import type { Gateway } from '../../src/server';
 import type { Simulator, SimulatorOptions } from '../../src/simulator/server';
 import { rawRequest } from './http';
@@ -33,12 +34,12 @@ export interface Stack {
  */
 const TEST_DEFAULTS = { UPSTREAM_CACHE_TTL_MS: '1', UPSTREAM_CACHE_STALE_MS: '0', UPSTREAM_BUDGET_PER_MINUTE: '1000000' };
 
-export async function startStack(options: { env?: Record<string, string>; simulator?: SimulatorOptions; now?: () => number; readinessWindowMs?: number } = {}): Promise<Stack> {
+export async function startStack(options: { env?: Record<string, string>; simulator?: SimulatorOptions; now?: () => number; readinessWindowMs?: number; live?: LiveSource } = {}): Promise<Stack> {
   const sim = await withSimulator(options.simulator);
   const config = loadConfig({ HUAWEICLOUD_SDK_PROJECT_ID: PROJECT, PORT: '0', RDS_ENDPOINT: sim.url, LOG_LEVEL: 'trace', ...TEST_DEFAULTS, ...options.env });
   const logs: string[] = [];
   const logDestination = new Writable({ write(chunk, _enc, done) { logs.push(String(chunk)); done(); } });
-  const app = await startApp(config, { logDestination, client: { backoffBaseMs: 10 }, now: options.now, readinessWindowMs: options.readinessWindowMs });
+  const app = await startApp(config, { logDestination, client: { backoffBaseMs: 10 }, now: options.now, readinessWindowMs: options.readinessWindowMs, live: options.live });
   const { gateway } = app;
   const admin = (path: string, method = 'GET', body?: unknown) =>
     rawRequest(sim.url, `/__admin/${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });

@@ -1,7 +1,8 @@
 /**
- * An Accept header that allows no JSON answer (notably `text/event-stream`, until GraphQL over SSE
- * is served) is refused with 406 before the operation runs: no upstream call, and a log line
- * that says so rather than `ok`.
+ * An Accept header that allows no JSON answer is refused with 406 before the operation runs: no
+ * upstream call, and a log line that says so rather than `ok`. A POST that accepts only
+ * `text/event-stream` is GraphQL over SSE, which serves subscriptions only: a query there gets
+ * one error event, and runs no more than a refused one.
  */
 import { rawRequest } from '../helpers/http';
 import { startStack, type Stack } from '../helpers/stack';
@@ -26,23 +27,25 @@ const post = (accept: string, requestId: string) => rawRequest(stack.gateway.url
 });
 
 describe('Accept: text/event-stream', () => {
-  it('is refused with 406 before any upstream call, and its log line says error', async () => {
+  it('is GraphQL over SSE for a POST: a query gets one BAD_REQUEST event, before any upstream call, and its log line says error', async () => {
     const res = await post('text/event-stream', 'sse-post-1');
-    expect(res.status).toBe(406);
-    expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(res.json()).toEqual({ errors: [{ message: expect.stringMatching(/Server-sent events/), extensions: { code: 'BAD_REQUEST' } }] });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(res.text).toMatch(/event: next\ndata: \{"data":null,"errors":\[\{"message":"Only subscriptions are served here[^"]*","extensions":\{"code":"BAD_REQUEST"\}\}\]\}\n\n/);
+    expect(res.text).toContain('event: complete');
     expect((await stack.calls()).count).toBe(0);
     expect(logLineOf('sse-post-1')).toEqual([expect.objectContaining({ outcome: 'error', upstreamCalls: 0, errorCodes: ['BAD_REQUEST'] })]);
   });
 
-  it('is refused the same way for an operation already compiled (the fast path) and for a GET', async () => {
+  it('is the same for an operation already compiled (the fast path), and 406 for a GET', async () => {
     expect((await post('application/json', 'sse-warm')).json().data.backups.totalCount).toBe(1234);
     await stack.resetCalls();
-    expect((await post('text/event-stream', 'sse-post-2')).status).toBe(406);
+    expect((await post('text/event-stream', 'sse-post-2')).text).toContain('"code":"BAD_REQUEST"');
     const get = await rawRequest(stack.gateway.url, `/graphql?query=${encodeURIComponent(PAGE)}&variables=${encodeURIComponent(JSON.stringify({ id: instance }))}`, {
       headers: { accept: 'text/event-stream', 'apollo-require-preflight': 'true', 'x-request-id': 'sse-get' },
     });
     expect(get.status).toBe(406);
+    expect(get.json().errors[0].message).toMatch(/Server-sent events are served for a POST/);
     expect((await stack.calls()).count).toBe(0);
     expect(logLineOf('sse-get')).toEqual([expect.objectContaining({ outcome: 'error', upstreamCalls: 0 })]);
   });

@@ -273,7 +273,7 @@ describe('requests outside the API', () => {
       expect(() => res.json()).not.toThrow();
       expect(res.text).not.toMatch(/stacktrace|at Object\.|node_modules/);
     } else {
-      expect(res.headers['content-type']).toMatch(/^(application\/(graphql-response\+)?json|text\/html|text\/javascript|text\/css|text\/plain; version=)/);
+      expect(res.headers['content-type']).toMatch(/^(application\/(graphql-response\+)?json|text\/html|text\/javascript|text\/css|text\/plain; version=|text\/event-stream)/);
     }
   });
 
