@@ -170,6 +170,23 @@ export class RedisCoordination implements LiveCoordination {
     };
   }
 
+  /**
+   * Resolves once both connections are up, or after `timeoutMs` (false then: keys joined
+   * meanwhile are polled alone until a tick finds Redis).
+   */
+  async ready(timeoutMs = 2000): Promise<boolean> {
+    const up = (redis: Redis): Promise<boolean> => {
+      if (redis.status === 'ready') return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const done = (): void => { clearTimeout(timer); redis.off('ready', done); resolve(redis.status === 'ready'); };
+        const timer = setTimeout(done, timeoutMs);
+        redis.once('ready', done);
+      });
+    };
+    const [commands, messages] = await Promise.all([up(this.redis), up(this.subscriber)]);
+    return commands && messages;
+  }
+
   /** Releases every lock this replica holds, then closes both connections. */
   async close(): Promise<void> {
     for (const [key, entry] of [...this.entries]) this.leave(key, entry);
