@@ -28,8 +28,10 @@
  *
  * Redis away: a key whose command fails is polled by this replica alone (from a baseline when it
  * was following: it has no window) and its watchers hear only this replica; its holder keeps
- * polling. While alone, each tick tries the lock again: once Redis answers, one replica holds
- * it and the others follow. Health changes are logged once each way, as the shared store does.
+ * polling. While alone, each tick tries the lock again, and so does each poll's store: once Redis
+ * answers, one replica holds it and the others follow. Meanwhile a replica polling alone still
+ * tells its watchers what the holder publishes: a change may then reach them twice (once from
+ * each poll), but is not lost. Health changes are logged once each way, as the shared store does.
  * Connections take the store's options (fail fast, never queue, keep reconnecting); pub/sub
  * needs a connection of its own, which resubscribes on every reconnect.
  */
@@ -59,10 +61,15 @@ redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return 1
 `;
 
-/** KEYS lock, window, channel; ARGV token, ttl, window ttl, window ('' none), message ('' none). 0 when no longer ours. */
+/**
+ * KEYS lock, window, channel; ARGV token, ttl, window ttl, window ('' none), message ('' none).
+ * Takes the lock when it is free (a replica that polled alone while Redis was away, or whose
+ * lock expired meanwhile, and that nobody took over); 0 when another replica holds it.
+ */
 const STORE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 if ARGV[4] ~= '' then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3]) end
 if ARGV[5] ~= '' then redis.call('PUBLISH', KEYS[3], ARGV[5]) end
 return 1
@@ -244,12 +251,12 @@ export class RedisCoordination implements LiveCoordination {
   }
 
   private async store(entry: Entry, message: LiveMessage | undefined, window: readonly Backup[] | undefined): Promise<void> {
-    if (entry.role !== 'leader') return; // alone: nobody to tell; the next tick tries the lock again
+    // Alone too: a renewal that timed out once must not keep the others from this poll's changes.
+    if (entry.role !== 'leader' && entry.role !== 'alone') return;
     const rows = window ? encodeWindow(window) : '';
     const text = message ? encodeMessage(this.replica, message) : '';
     const held = await this.ask(() => this.redis.liveStore(entry.lock, entry.window, entry.channel, entry.token, this.lockTtlMs, 2 * this.lockTtlMs, rows, text));
-    if (held === undefined) this.become(entry, 'alone');
-    else if (held === 0) this.become(entry, 'follower');
+    this.become(entry, held === undefined ? 'alone' : held === 0 ? 'follower' : 'leader');
   }
 
   /**
@@ -268,8 +275,7 @@ export class RedisCoordination implements LiveCoordination {
 
   private heard(channel: string, text: string): void {
     const entry = this.byChannel.get(channel);
-    // A replica that polls the key itself has told its watchers already (its own message, or another poller's during a split).
-    if (!entry || entry.left || (entry.role !== 'follower' && entry.role !== 'joining')) return;
+    if (!entry || entry.left) return;
     let sent;
     try {
       sent = decodeMessage(text);
@@ -277,6 +283,9 @@ export class RedisCoordination implements LiveCoordination {
       this.logger.debug({ err: error instanceof Error ? error.message : 'unknown' }, 'live message dropped: not one this replica reads');
       return;
     }
+    // Another replica's message is told even while this one polls too (alone, Redis having failed
+    // it): only the lock's holder publishes (STORE), so a change either poll saw is never lost;
+    // while the two overlap, a change may be told twice.
     if (sent.from !== this.replica) entry.member.receive(sent.message);
   }
 

@@ -191,6 +191,25 @@ describe('RedisCoordination: one poll per key across replicas', () => {
 });
 
 describe('RedisCoordination without Redis', () => {
+  it('keeps the poll with its holder through a Redis that stops answering for a moment, and its changes still reach every replica', async () => {
+    const { all } = await twoReplicas();
+    const start = calls[0]!.at;
+    await scheduler.advance(INTERVAL - 2000);
+    server.pause(); // the next tick's commands time out: A goes on polling alone, B starts polling alone (a baseline)
+    await scheduler.advance(1000);
+    server.resume();
+    upstream.rows.set('i1', rows(3, 2, 1));
+    await scheduler.advance(INTERVAL);
+    // A's poll, still alone, finds its lock and publishes; B, alone too, tells its watchers, then follows.
+    expect(calls.map((c) => `${c.replica} ${c.at - start}`)).toEqual(['A 0', expect.stringMatching(/^B [89]\d{3}$/), 'A 10000']);
+    expect(await nextOfEach(all)).toEqual(new Set(['ADDED i1-b3 total=3']));
+    calls.length = 0;
+    upstream.rows.set('i1', rows(4, 3, 2, 1));
+    await scheduler.advance(3 * INTERVAL);
+    expect(calls.map((c) => c.replica)).toEqual(['A', 'A', 'A']);
+    expect(await nextOfEach(all)).toEqual(new Set(['ADDED i1-b4 total=4']));
+  });
+
   it('lets each replica poll alone, its watchers still told each change, says so once, and shares the poll again once Redis is back', async () => {
     const [a, b] = [await replica('A'), await replica('B')];
     await server.stop();
