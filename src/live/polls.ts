@@ -66,7 +66,7 @@ export interface LivePollsOptions {
   logger?: Logger;
   /** Told of every poll's outcome (metrics). */
   onPoll?: (outcome: LivePollOutcome) => void;
-  /** Told the number of keys polled whenever it changes (metrics). */
+  /** Told the number of keys this replica polls whenever it changes (metrics); with Redis, the keys it watches and another replica polls are not counted. */
   onPollers?: (active: number) => void;
 }
 
@@ -113,6 +113,8 @@ export class LivePolls implements LiveSource {
   private readonly scheduler: LiveScheduler;
   private readonly pollTimeoutMs: number;
   private readonly coordination: LiveCoordination;
+  /** Keys this replica polls (leads). */
+  private polled = 0;
 
   constructor(private readonly options: LivePollsOptions) {
     this.scheduler = options.scheduler ?? systemScheduler;
@@ -177,7 +179,6 @@ export class LivePolls implements LiveSource {
       this.paces.set(live.identity, pace);
     }
     pace.keys += 1;
-    this.options.onPollers?.(this.keys.size);
     live.link = this.coordination.join(key, {
       lead: (previous) => this.setLeading(live, true, previous),
       follow: () => this.setLeading(live, false),
@@ -194,7 +195,7 @@ export class LivePolls implements LiveSource {
   private setLeading(live: LiveKey, leading: boolean, previous?: Backup[]): void {
     if (live.stopped) return;
     live.epoch += 1;
-    live.leading = leading;
+    this.countPolled(live, leading);
     if (live.timer !== undefined) this.scheduler.clearTimeout(live.timer);
     live.timer = undefined;
     live.inFlight?.abort();
@@ -216,13 +217,20 @@ export class LivePolls implements LiveSource {
     if (live.timer !== undefined) this.scheduler.clearTimeout(live.timer);
     live.inFlight?.abort();
     live.link?.leave();
+    this.countPolled(live, false);
     this.keys.delete(live.key);
     const pace = this.paces.get(live.identity)!;
     pace.keys -= 1;
     // The pace stays while its calls of the last minute still count: a key that stops and starts
     // again must not poll as if they had not been made.
     if (pace.keys === 0) this.forgetWhenIdle(live.identity, pace);
-    this.options.onPollers?.(this.keys.size);
+  }
+
+  private countPolled(live: LiveKey, leading: boolean): void {
+    if (live.leading === leading) return;
+    live.leading = leading;
+    this.polled += leading ? 1 : -1;
+    this.options.onPollers?.(this.polled);
   }
 
   /** Forgets an identity's pace once it has no keys and no call of the last minute. */

@@ -57,10 +57,11 @@ async function replica(name: string, { budget = new MemoryStore(undefined, { now
   });
   const contexts = createContextFactory({ config: loadConfig({}), client: shared, endpoint: 'http://127.0.0.1:9', defaultProjectId: 'p1', logger: createLogger('silent') });
   const context = (): GatewayContext => contexts({ requestId: 'req', started: 0, header: (header) => (header === 'x-auth-token' ? 'alice' : undefined) });
-  const polls = new LivePolls({ intervalMs: INTERVAL, budgetPerMinute: 60, maxKeys: 1000, scheduler: timers, coordination });
+  const pollers: number[] = [];
+  const polls = new LivePolls({ intervalMs: INTERVAL, budgetPerMinute: 60, maxKeys: 1000, scheduler: timers, coordination, onPollers: (active) => pollers.push(active) });
   closing.push(async () => { polls.close(); await coordination.close(); });
   const watch = (count: number): Array<AsyncIterableIterator<BackupChangeEvent>> => Array.from({ length: count }, () => polls.watch(context(), 'i1', {}));
-  return { polls, coordination, timers, log, watch };
+  return { polls, coordination, timers, log, watch, pollers };
 }
 
 /** The next event of every watcher (waiting for it: from the other replica it comes through pub/sub), as text. */
@@ -132,6 +133,7 @@ describe('RedisCoordination: one poll per key across replicas', () => {
     expect(calls.map((c) => c.replica)).toEqual(['A', 'A', 'A', 'A', 'A', 'A']);
     expect(calls.map((c) => c.at - calls[0]!.at)).toEqual([0, 1, 2, 3, 4, 5].map((n) => n * INTERVAL));
     expect([a.polls.activeKeys, b.polls.activeKeys]).toEqual([1, 1]);
+    expect([a.pollers, b.pollers]).toEqual([[1], []]); // the metric counts the keys a replica polls, not those it follows
     expect(await lockKeys()).toHaveLength(1);
   });
 
@@ -176,6 +178,7 @@ describe('RedisCoordination: one poll per key across replicas', () => {
     await scheduler.advance(5 * INTERVAL);
     expect(calls).toHaveLength(2);
     expect([a.polls.activeKeys, b.polls.activeKeys]).toEqual([0, 0]);
+    expect([a.pollers, b.pollers]).toEqual([[1, 0], [1, 0]]);
   });
 
   it('ends the watchers of every replica when the poll ends the watch (NOT_FOUND), and releases the lock', async () => {
