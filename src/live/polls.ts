@@ -7,9 +7,10 @@
  * first watcher and stops when its last one leaves.
  *
  * The two halves meet in `deliver()`: a poll produces LiveMessages for its key, the key's
- * watchers consume them. A Redis layer (one poll per key across replicas) goes there: the
- * replica holding the key's lock runs the poll and publishes its messages; every replica's
- * watchers of the key hear them through pub/sub. Nothing else here would change.
+ * watchers consume them. Which replica polls a key is the coordination's call (coordination.ts):
+ * this replica alone by default; with Redis (redis-coordination.ts) the replica holding the
+ * key's lock polls and publishes its messages through the key's link, and the other replicas'
+ * watchers get them through `receive`.
  */
 import { GraphQLError } from 'graphql';
 
@@ -24,6 +25,7 @@ import { BUDGET_WINDOW_MS } from '../shared-upstream/store';
 import type { GatewayContext } from '../context';
 import type { Logger } from '../logger';
 import { toChanges } from './changes';
+import { localCoordination, type LiveCoordination, type LiveLink } from './coordination';
 import { IdentityPace, pollInterval, pollsPerMinute } from './pace';
 import type { BackupChangeEvent, LiveSource } from './source';
 import { Watcher } from './watcher';
@@ -59,10 +61,12 @@ export interface LivePollsOptions {
   pollTimeoutMs?: number;
   /** @default systemScheduler */
   scheduler?: LiveScheduler;
+  /** Which replica polls each key. @default localCoordination (this one, always) */
+  coordination?: LiveCoordination;
   logger?: Logger;
   /** Told of every poll's outcome (metrics). */
   onPoll?: (outcome: LivePollOutcome) => void;
-  /** Told the number of keys polled whenever it changes (metrics). */
+  /** Told the number of keys this replica polls whenever it changes (metrics); with Redis, the keys it watches and another replica polls are not counted. */
   onPollers?: (active: number) => void;
 }
 
@@ -81,6 +85,11 @@ interface LiveKey {
   /** Cancels the poll in flight when the key stops. */
   inFlight?: Canceller;
   stopped: boolean;
+  /** Whether this replica polls the key (the coordination said `lead`, not `follow` since). */
+  leading: boolean;
+  /** Counts `lead`s and `follow`s: a poll started before one of them is dropped when it answers. */
+  epoch: number;
+  link?: LiveLink;
 }
 
 /** An error as a subscriber sees it: a GraphQLError with the public code (unknown errors masked). */
@@ -103,10 +112,14 @@ export class LivePolls implements LiveSource {
   private readonly paces = new Map<string, IdentityPace>();
   private readonly scheduler: LiveScheduler;
   private readonly pollTimeoutMs: number;
+  private readonly coordination: LiveCoordination;
+  /** Keys this replica polls (leads). */
+  private polled = 0;
 
   constructor(private readonly options: LivePollsOptions) {
     this.scheduler = options.scheduler ?? systemScheduler;
     this.pollTimeoutMs = options.pollTimeoutMs ?? options.intervalMs;
+    this.coordination = options.coordination ?? localCoordination;
   }
 
   /**
@@ -149,7 +162,7 @@ export class LivePolls implements LiveSource {
     }
   }
 
-  /** Hands a poll's message to every watcher of its key (see the header: where Redis pub/sub would go). */
+  /** Hands a poll's message (this replica's, or received from the one polling the key) to every watcher of the key here. */
   private deliver(live: LiveKey, message: LiveMessage): void {
     for (const watcher of live.watchers) {
       if (message.kind === 'end') watcher.end(message.error);
@@ -158,7 +171,7 @@ export class LivePolls implements LiveSource {
   }
 
   private start(key: string, reader: NewestRowsReader): LiveKey {
-    const live: LiveKey = { key, identity: reader.identity, reader, watchers: new Set(), stopped: false };
+    const live: LiveKey = { key, identity: reader.identity, reader, watchers: new Set(), stopped: false, leading: false, epoch: 0 };
     this.keys.set(key, live);
     let pace = this.paces.get(live.identity);
     if (!pace) {
@@ -166,9 +179,31 @@ export class LivePolls implements LiveSource {
       this.paces.set(live.identity, pace);
     }
     pace.keys += 1;
-    this.options.onPollers?.(this.keys.size);
-    this.schedule(live, 0);
+    live.link = this.coordination.join(key, {
+      lead: (previous) => this.setLeading(live, true, previous),
+      follow: () => this.setLeading(live, false),
+      receive: (message) => {
+        if (live.stopped) return;
+        this.deliver(live, message);
+        if (message.kind === 'end') this.stop(live);
+      },
+    });
     return live;
+  }
+
+  /** The coordination's word: poll the key from now on (at once, from `previous`), or stop polling it. */
+  private setLeading(live: LiveKey, leading: boolean, previous?: Backup[]): void {
+    if (live.stopped) return;
+    live.epoch += 1;
+    this.countPolled(live, leading);
+    if (live.timer !== undefined) this.scheduler.clearTimeout(live.timer);
+    live.timer = undefined;
+    live.inFlight?.abort();
+    live.inFlight = undefined;
+    if (leading) {
+      live.previous = previous;
+      this.schedule(live, 0);
+    }
   }
 
   private leave(live: LiveKey, watcher: Watcher): void {
@@ -181,13 +216,21 @@ export class LivePolls implements LiveSource {
     live.stopped = true;
     if (live.timer !== undefined) this.scheduler.clearTimeout(live.timer);
     live.inFlight?.abort();
+    live.link?.leave();
+    this.countPolled(live, false);
     this.keys.delete(live.key);
     const pace = this.paces.get(live.identity)!;
     pace.keys -= 1;
     // The pace stays while its calls of the last minute still count: a key that stops and starts
     // again must not poll as if they had not been made.
     if (pace.keys === 0) this.forgetWhenIdle(live.identity, pace);
-    this.options.onPollers?.(this.keys.size);
+  }
+
+  private countPolled(live: LiveKey, leading: boolean): void {
+    if (live.leading === leading) return;
+    live.leading = leading;
+    this.polled += leading ? 1 : -1;
+    this.options.onPollers?.(this.polled);
   }
 
   /** Forgets an identity's pace once it has no keys and no call of the last minute. */
@@ -208,7 +251,7 @@ export class LivePolls implements LiveSource {
 
   /** One poll of a key, unless its identity's polls have spent their half of the budget: then it is held back until they have not. */
   private poll(live: LiveKey): void {
-    if (live.stopped) return;
+    if (live.stopped || !live.leading) return;
     const pace = this.paces.get(live.identity)!;
     const wait = pace.waitMs(this.scheduler.now());
     if (wait > 0) {
@@ -219,24 +262,29 @@ export class LivePolls implements LiveSource {
     const cancel = new Canceller();
     live.inFlight = cancel;
     let attempts = 0;
+    const epoch = live.epoch;
+    const current = (): boolean => !live.stopped && live.epoch === epoch;
     const onAttempt = (): void => {
       attempts += 1;
       if (attempts > 1) pace.record(this.scheduler.now()); // a retry is a call too
     };
     live.reader.read({ deadline: Date.now() + this.pollTimeoutMs, signal: cancel.signal, onAttempt }).then(
       ({ rows, totalCount }) => {
-        if (live.stopped) return;
+        if (!current()) return;
         const events = toChanges(live.previous, rows).map((change) => ({ ...change, totalCount }));
         live.previous = rows;
         this.options.onPoll?.('ok');
-        if (events.length > 0) this.deliver(live, { kind: 'changes', events });
+        const message = events.length > 0 ? { kind: 'changes', events } as const : undefined;
+        if (message) this.deliver(live, message);
+        live.link?.publish(message, rows);
       },
       (error: unknown) => {
-        if (!live.stopped) this.failed(live, error, attempts);
+        if (current()) this.failed(live, error, attempts);
       },
     ).finally(() => {
+      if (!current()) return;
       live.inFlight = undefined;
-      if (!live.stopped) this.schedule(live, pollInterval(this.options.intervalMs, pace.keys, this.options.budgetPerMinute));
+      this.schedule(live, pollInterval(this.options.intervalMs, pace.keys, this.options.budgetPerMinute));
     });
   }
 
@@ -250,7 +298,9 @@ export class LivePolls implements LiveSource {
     const code = liveError.extensions.code as string;
     if (ENDING_CODES.has(code)) {
       this.options.onPoll?.('ended');
-      this.deliver(live, { kind: 'end', error: liveError });
+      const message = { kind: 'end', error: liveError } as const;
+      this.deliver(live, message);
+      live.link?.publish(message);
       this.stop(live);
       return;
     }

@@ -12,7 +12,7 @@
  */
 import { randomBytes, createHash } from 'node:crypto';
 
-import Redis from 'ioredis';
+import Redis, { type RedisOptions } from 'ioredis';
 
 import type { Logger } from '../logger';
 import { MemoryStore } from './memory-store';
@@ -48,6 +48,22 @@ type RedisWithBudget = Redis & {
   readBudget(key: string, now: number, windowMs: number): Promise<[number, number]>;
 };
 
+/**
+ * ioredis options for a connection whose user falls back to this replica when Redis is away:
+ * a command fails at once while disconnected (never queued) and within `commandTimeoutMs` when
+ * Redis does not answer, and the connection keeps reconnecting. The live coordination uses them too.
+ */
+export function redisFallbackOptions(commandTimeoutMs: number): RedisOptions {
+  return {
+    enableOfflineQueue: false, // a command while disconnected fails now, and we use memory
+    maxRetriesPerRequest: 0,
+    commandTimeout: commandTimeoutMs,
+    connectTimeout: 1000,
+    retryStrategy: (times) => Math.min(200 * times, 2000), // keep reconnecting
+    lazyConnect: false,
+  };
+}
+
 export interface RedisStoreOptions {
   /** Put before every key, so that deployments can share one Redis. @default 'rbg:' */
   prefix?: string;
@@ -74,14 +90,7 @@ export class RedisStore implements SharedStore {
     this.prefix = prefix;
     this.retryAfterMs = retryAfterMs;
     this.clock = clock;
-    const redis = new Redis(url, {
-      enableOfflineQueue: false, // a command while disconnected fails now, and we use memory
-      maxRetriesPerRequest: 0,
-      commandTimeout: commandTimeoutMs,
-      connectTimeout: 1000,
-      retryStrategy: (times) => Math.min(200 * times, 2000), // keep reconnecting
-      lazyConnect: false,
-    });
+    const redis = new Redis(url, redisFallbackOptions(commandTimeoutMs));
     redis.defineCommand('takeBudget', { numberOfKeys: 1, lua: TAKE_BUDGET });
     redis.defineCommand('readBudget', { numberOfKeys: 1, lua: READ_BUDGET, readOnly: true });
     redis.on('ready', () => this.setHealthy(true));

@@ -1,6 +1,8 @@
 /**
  * A LiveScheduler (src/live/polls.ts) on a clock of the test's own: timers fire only when the
  * test advances it, in time order, and the promises each one starts settle at its instant.
+ * Work that settles on I/O rather than promise callbacks (a Redis command) joins in through
+ * `waitFor`: it is awaited at each instant too.
  */
 import type { LiveScheduler } from '../../src/live/polls';
 
@@ -13,6 +15,8 @@ export class ManualScheduler implements LiveScheduler {
   private time: number;
   private seq = 0;
   private readonly timers = new Map<number, { at: number; run: () => void }>();
+  /** Awaited at each instant, with the promise callbacks: e.g. a RedisCoordination's `settled()`. */
+  readonly waitFor: Array<() => Promise<void>> = [];
 
   constructor(start = 1_000_000) {
     this.time = start;
@@ -41,7 +45,7 @@ export class ManualScheduler implements LiveScheduler {
   async advance(ms: number): Promise<void> {
     const end = this.time + ms;
     for (;;) {
-      await settle();
+      await this.settleAll();
       let next: [number, { at: number; run: () => void }] | undefined;
       for (const entry of this.timers) if (entry[1].at <= end && (next === undefined || entry[1].at < next[1].at)) next = entry;
       if (next === undefined) break;
@@ -50,6 +54,15 @@ export class ManualScheduler implements LiveScheduler {
       next[1].run();
     }
     this.time = end;
+    await this.settleAll();
+  }
+
+  /** Settles promise callbacks and `waitFor`, a few rounds: one's answer may start the other. */
+  private async settleAll(): Promise<void> {
     await settle();
+    for (let round = 0; round < 3 && this.waitFor.length > 0; round++) {
+      for (const wait of this.waitFor) await wait();
+      await settle();
+    }
   }
 }
