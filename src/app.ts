@@ -5,7 +5,9 @@
 import type { DestinationStream } from 'pino';
 
 import type { Config } from './config';
+import { localCoordination, type LiveCoordination } from './live/coordination';
 import { LivePolls } from './live/polls';
+import { RedisCoordination } from './live/redis-coordination';
 import type { LiveSource } from './live/source';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, identityClass, type Metrics } from './observability/metrics';
@@ -89,16 +91,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     onBudget: (identity, answer) => metrics.budget(identityClass(identity), answer.ok ? answer.remaining : 0, !answer.ok),
   });
   const exampleInstanceId = simulator?.store.list()[0]?.id;
-  const polls = options.live ? undefined : new LivePolls({
-    intervalMs: config.live.pollIntervalMs,
-    budgetPerMinute: config.upstream.budgetPerMinute,
-    maxKeys: config.live.maxWatches,
-    logger,
-    onPoll: (outcome) => metrics.livePoll(outcome),
-    onPollers: (active) => metrics.livePollers(active),
-  });
-  const live = options.live ?? polls;
-  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId, metrics, readiness, store, now: options.now, live });
+  const live = options.live ? { source: options.live, close: async () => undefined } : await startLivePolls(config, logger, metrics);
+  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId, metrics, readiness, store, now: options.now, live: live.source });
   return {
     gateway,
     logger,
@@ -108,10 +102,39 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     metrics,
     async close() {
       await gateway.close(); // first: WebSockets close with 1001 and streams are cut, so clients reconnect elsewhere
-      polls?.close();
+      await live.close();
       client.close();
       await store.close();
       await simulator?.close();
+    },
+  };
+}
+
+/**
+ * The shared poll of live changes; with REDIS_URL, one poller per key across the replicas, else
+ * this replica polls its own keys.
+ */
+async function startLivePolls(config: Config, logger: Logger, metrics: Metrics): Promise<{ source: LiveSource; close(): Promise<void> }> {
+  let coordination: LiveCoordination = localCoordination;
+  if (config.redisUrl) {
+    const redis = new RedisCoordination(config.redisUrl, { intervalMs: config.live.pollIntervalMs, logger, commandTimeoutMs: config.redisCommandTimeoutMs });
+    if (!(await redis.ready())) logger.warn('redis not reachable at start-up: live keys are polled by this replica alone until it is');
+    coordination = redis;
+  }
+  const polls = new LivePolls({
+    intervalMs: config.live.pollIntervalMs,
+    budgetPerMinute: config.upstream.budgetPerMinute,
+    maxKeys: config.live.maxWatches,
+    logger,
+    onPoll: (outcome) => metrics.livePoll(outcome),
+    onPollers: (active) => metrics.livePollers(active),
+    coordination,
+  });
+  return {
+    source: polls,
+    async close() {
+      polls.close();
+      await coordination.close();
     },
   };
 }
