@@ -14,6 +14,8 @@ import { listen } from '../http/server';
 export interface ConsoleSettings {
   /** The gateway's GraphQL endpoint, e.g. `http://127.0.0.1:4000/graphql`. */
   graphqlUrl: string;
+  /** Sent with every operation, e.g. `X-Project-Id` (over WebSocket, in the `connection_init` payload). */
+  headers?: Record<string, string>;
   instances: { id: string; name?: string }[];
 }
 
@@ -50,8 +52,10 @@ const TYPES: Record<string, string> = {
 export async function startConsoleServer({ root, settings, port = 5173, host = '127.0.0.1' }: ConsoleServerOptions): Promise<ConsoleServer> {
   const files = readFiles(root);
   files.set('/config.json', { type: TYPES['.json']!, body: Buffer.from(JSON.stringify(settings)) });
-  // The page may call its own server and the gateway, nothing else.
-  const csp = `default-src 'self'; connect-src 'self' ${new URL(settings.graphqlUrl).origin}; img-src 'self' data:`;
+  // The page may call its own server and the gateway (over HTTP and WebSocket), nothing else. A
+  // source of scheme http: does not match ws: (CSP3 matches ws: only to 'self' or a ws: source).
+  const gateway = new URL(settings.graphqlUrl);
+  const csp = `default-src 'self'; connect-src 'self' ${gateway.origin} ${gateway.protocol === 'https:' ? 'wss' : 'ws'}://${gateway.host}; img-src 'self' data:`;
   const server = http.createServer((req, res) => {
     const file = req.method === 'GET' || req.method === 'HEAD' ? files.get(new URL(req.url ?? '/', 'http://console').pathname) : undefined;
     if (!file) {

@@ -3,7 +3,8 @@
  * The example console (web/console/) in a real browser (Debian's Chromium driven by
  * playwright-core): the console's own server on one loopback port, the gateway on the embedded
  * simulator on another, so every GraphQL request is cross-origin. Every request that is not to
- * loopback is aborted and recorded. Screenshots go to test-results/console/.
+ * loopback is aborted and recorded. Subscriptions go over a WebSocket to the same gateway.
+ * Screenshots go to test-results/console/.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,6 +25,8 @@ const OUT = path.join(ROOT, 'test-results', 'console');
 /** The browser's zone: the simulator's times are +0800, so the table shows them as the console of that region would. */
 const ZONE_OFFSET_MS = 8 * 3_600_000;
 const UNKNOWN_INSTANCE = 'ffffffffffffffffffffffffffffffffin01';
+/** Not the gateway's default project: a poll made for it shows the WebSocket carried the console's X-Project-Id. */
+const LIVE_PROJECT = 'console0live0project';
 
 interface Stack {
   app: App;
@@ -31,13 +34,13 @@ interface Stack {
   instances: SimInstance[];
 }
 
-/** The gateway as `npm run console` starts it (with `env` on top), and the console's server for it. */
-async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+/** The gateway as `npm run console` starts it (with `env` on top), and the console's server for it (sending `headers`). */
+async function startStack(env: Record<string, string> = {}, headers?: Record<string, string>): Promise<Stack> {
   const app = await startApp(loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...env }));
   const instances = app.simulator!.store.list();
   const web = await startConsoleServer({
     root: path.join(ROOT, 'dist', 'console'),
-    settings: { graphqlUrl: `${app.gateway.url}/graphql`, instances: instances.map(({ id, name }) => ({ id, name })) },
+    settings: { graphqlUrl: `${app.gateway.url}/graphql`, headers, instances: instances.map(({ id, name }) => ({ id, name })) },
     port: 0,
   });
   return { app, web, instances };
@@ -155,6 +158,8 @@ describe('the example console', () => {
     const unknown = page.locator(`section[data-instance="${UNKNOWN_INSTANCE}"] .error`);
     await unknown.waitFor();
     expect(await unknown.innerText()).toMatch(/^NOT_FOUND /);
+    // Its subscription ended with NOT_FOUND too: the card says it is not live (and nothing is logged).
+    await page.locator(`section[data-instance="${UNKNOWN_INSTANCE}"] .live`, { hasText: 'not live' }).waitFor();
     await waitForRows(page, neighbour.id, neighbour.backups.length, neighbour.backups.length);
     await waitForRows(page, large.id, 1234, 1234);
     await page.locator(`section[data-instance="${UNKNOWN_INSTANCE}"]`).scrollIntoViewIfNeeded();
@@ -213,6 +218,61 @@ describe('the example console when the budget is spent', () => {
     // The latest answer read the budget after every card had spent its call or been refused.
     await page.locator('.budget', { hasText: /^Upstream budget: 0 of 3 calls left, full again in \d+ s$/ }).waitFor({ timeout: 5_000 });
     await page.screenshot({ path: path.join(OUT, '5-rate-limited-countdown.png') });
+    expect(trouble).toEqual({ consoleMessages: [], failedRequests: [], elsewhere: [] });
+    await context.close();
+  }, 60_000);
+});
+
+describe('the example console with live changes', () => {
+  let stack: Stack;
+  // Polls take at most half the caller's budget, so with the default 60 calls a minute the five
+  // cards' polls would stretch to one every 10 s each: a budget that pays for a poll every 200 ms.
+  beforeAll(async () => { stack = await startStack({ LIVE_POLL_INTERVAL_MS: '200', UPSTREAM_BUDGET_PER_MINUTE: '6000' }, { 'X-Project-Id': LIVE_PROJECT }); }, 30_000);
+  afterAll(async () => {
+    await stack?.web.close();
+    await stack?.app.close();
+  });
+
+  /** Waits for a poll of `instanceId` received after call `since` to have been answered: its rows are the subscription's baseline, or later. */
+  async function polled(instanceId: string, since: number) {
+    const answered = () => stack.app.simulator!.calls.summary(instanceId, since).calls.find((call) => call.endedAt !== undefined);
+    while (!answered()) await new Promise((resolve) => setImmediate(resolve));
+    return answered()!;
+  }
+
+  it('turns a BUILDING backup COMPLETED, adds a new one at the top and drops a removed one, with no reload', async () => {
+    const { store, calls } = stack.app.simulator!;
+    const instance = stack.instances.find((i) => i.backups.length > 0 && i.backups.length < 99)!;
+    const [building] = store.insert(instance.id, 1, { status: 'BUILDING', name: 'live-demo-building' })!;
+    const total = instance.backups.length;
+    const { page, context, trouble } = await openConsole(browser, stack.web);
+    const card = page.locator(`section[data-instance="${instance.id}"]`);
+    const row = (name: string) => card.locator('tbody tr', { hasText: name });
+    await row('live-demo-building').locator('.status', { hasText: 'BUILDING' }).waitFor();
+    await waitForRows(page, instance.id, total, total);
+    await card.locator('.live', { hasText: /^live$/ }).waitFor();
+    // Set in this document: a reload or a navigation would lose it.
+    await page.evaluate(() => { (window as unknown as { sameDocument: boolean }).sameDocument = true; });
+
+    // The subscription polls with the project the console sends in its connection_init payload.
+    expect((await polled(instance.id, calls.seq)).projectId).toBe(LIVE_PROJECT);
+    store.setStatus(instance.id, building!.id, 'COMPLETED', { sizeKb: 2_097_152 });
+    await row('live-demo-building').locator('.status', { hasText: 'COMPLETED' }).waitFor();
+    expect(await row('live-demo-building').locator('td.size').innerText()).toBe('2 GB');
+
+    // A new backup: ADDED, at the top, and the count follows the event's totalCount.
+    store.insert(instance.id, 1, { status: 'BUILDING', name: 'live-demo-added' });
+    await card.locator('tbody tr:first-child', { hasText: 'live-demo-added' }).waitFor();
+    await waitForRows(page, instance.id, total + 1, total + 1);
+    expect((await rowsOf(page, instance.id)).map((r) => r.name).slice(0, 2)).toEqual(['live-demo-added', 'live-demo-building']);
+    await card.screenshot({ path: path.join(OUT, '6-live-completed-and-added.png') });
+
+    // And REMOVED: the row goes.
+    store.remove(instance.id, instance.backups[0]!.id);
+    await waitForRows(page, instance.id, total, total);
+    expect(await row('live-demo-added').count()).toBe(0);
+
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
     expect(trouble).toEqual({ consoleMessages: [], failedRequests: [], elsewhere: [] });
     await context.close();
   }, 60_000);
