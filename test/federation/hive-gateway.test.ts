@@ -2,8 +2,9 @@
  * Issue 19 through a router: Hive Gateway's runtime (@graphql-hive/gateway-runtime, served with
  * node:http and graphql-ws as its docs describe for Node without the CLI) over a supergraph of
  * `/subgraph` and the foreign inventory subgraph. Queries go to `/subgraph` over HTTP,
- * `backupChanges` over graphql-ws, both with the subgraph secret; the client subscribes to the
- * router with the real graphql-ws client, and each event's `instance` is joined from inventory.
+ * `backupChanges` over graphql-ws, both with the subgraph secret and the caller's credentials
+ * (the simulator takes only the caller's token); the client subscribes to the router with the
+ * real graphql-ws client, and each event's `instance` is joined from inventory.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,12 +21,25 @@ import WebSocket, { WebSocketServer } from 'ws';
 
 import { createSubgraphSchema } from '../../src/schema';
 import { rawRequest } from '../helpers/http';
+import { PROJECT } from '../helpers/simulator';
 import { startStack, type Stack } from '../helpers/stack';
 import { INVENTORY_SDL, startInventory } from './inventory-subgraph';
 
 const SECRET = 'hive-router-secret-0123456789';
+const TOKEN = 'caller-token-through-hive';
+/** The caller's credentials: its request headers, or its connection_init payload (keys in lower case, as the router's entry reads them). */
+const CALLER = { 'x-auth-token': TOKEN, 'x-project-id': PROJECT };
 
-/** The router's configuration as a platform team writes it (README, "Live changes"): the secret from the environment. */
+/**
+ * The router's configuration as a platform team writes it (README, "Live changes"): the secret
+ * from the environment on every request and on the WebSocket upgrade; the caller's credentials
+ * from its headers (queries) or its connection_init payload (subscriptions).
+ */
+const PROPAGATE_HEADERS = {
+  fromClientToSubgraphs: ({ request, subgraphName }: { request: Request; subgraphName: string }) => (subgraphName === 'backups'
+    ? { 'x-auth-token': request.headers.get('x-auth-token'), 'x-project-id': request.headers.get('x-project-id') }
+    : undefined),
+};
 const TRANSPORT_ENTRIES = {
   backups: {
     headers: [['x-subgraph-secret', '{env.SUBGRAPH_SECRET}']] as [string, string][],
@@ -33,16 +47,20 @@ const TRANSPORT_ENTRIES = {
       subscriptions: {
         kind: 'ws',
         headers: [['x-subgraph-secret', '{env.SUBGRAPH_SECRET}']],
-        // Not in the README's snippet: a router keeps an idle subgraph socket 3 s for reuse, on a
-        // timer that outlives its dispose(); the test closes it at once so that Jest can exit.
-        options: { lazyCloseTimeout: 0 },
+        options: {
+          connectionParams: { 'x-auth-token': '{context.connectionParams.x-auth-token}', 'x-project-id': '{context.connectionParams.x-project-id}' },
+          // Not in the README's snippet: a router keeps an idle subgraph socket 3 s for reuse, on
+          // a timer that outlives its dispose(); the test closes it at once so that Jest can exit.
+          lazyCloseTimeout: 0,
+        },
       },
     },
   },
 };
 
 /** The same, but for the secret on the WebSocket: Hive gives a `ws` subscription transport no headers unless told (transport-http). */
-const WITHOUT_WS_SECRET = { backups: { headers: TRANSPORT_ENTRIES.backups.headers, options: { subscriptions: { kind: 'ws', options: { lazyCloseTimeout: 0 } } } } };
+const { headers: _wsSecret, ...subscriptionsWithoutSecret } = TRANSPORT_ENTRIES.backups.options.subscriptions;
+const WITHOUT_WS_SECRET = { backups: { headers: TRANSPORT_ENTRIES.backups.headers, options: { subscriptions: subscriptionsWithoutSecret } } };
 
 interface Router { base: string; path: string; runtime: GatewayRuntime; client: Client; close(): Promise<void> }
 
@@ -51,13 +69,13 @@ interface Router { base: string; path: string; runtime: GatewayRuntime; client: 
  * graphql-ws with the runtime's options; and a graphql-ws client of it.
  */
 async function startHiveGateway(supergraph: string, transportEntries: typeof TRANSPORT_ENTRIES | typeof WITHOUT_WS_SECRET): Promise<Router> {
-  const runtime = createGatewayRuntime({ supergraph, logging: false, transports: { http: httpTransport, ws: wsTransport }, transportEntries });
+  const runtime = createGatewayRuntime({ supergraph, logging: false, propagateHeaders: PROPAGATE_HEADERS, transports: { http: httpTransport, ws: wsTransport }, transportEntries });
   const server = http.createServer(runtime);
   const wss = new WebSocketServer({ server, path: runtime.graphqlEndpoint });
   const ws = useServer(getGraphQLWSOptions<Record<string, unknown>, Extra>(runtime, (ctx) => ({ req: ctx.extra.request, socket: ctx.extra.socket })), wss);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const client = createClient({ url: `ws://127.0.0.1:${port}${runtime.graphqlEndpoint}`, webSocketImpl: WebSocket, retryAttempts: 0 });
+  const client = createClient({ url: `ws://127.0.0.1:${port}${runtime.graphqlEndpoint}`, webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: CALLER });
   return {
     base: `http://127.0.0.1:${port}`,
     path: runtime.graphqlEndpoint,
@@ -82,7 +100,7 @@ describe('through Hive Gateway: queries over HTTP, backupChanges over graphql-ws
 
   beforeAll(async () => {
     process.env.SUBGRAPH_SECRET = SECRET; // read by the router's transport entries, not by our gateway (startStack passes its env)
-    stack = await startStack({ env: { SUBGRAPH_SECRET: SECRET, LIVE_POLL_INTERVAL_MS: '100' } });
+    stack = await startStack({ env: { SUBGRAPH_SECRET: SECRET, LIVE_POLL_INTERVAL_MS: '100' }, simulator: { auth: { tokens: [TOKEN] } } });
     instanceId = stack.sim.store.list()[0]!.id;
     inventory = await startInventory({ instances: [{ id: instanceId, name: 'orders-db', region: 'ap-southeast-1' }], pinned: [] });
     const composed = composeServices([
@@ -103,7 +121,7 @@ describe('through Hive Gateway: queries over HTTP, backupChanges over graphql-ws
   });
 
   async function query(text: string): Promise<{ data?: any; errors?: unknown[] }> {
-    const res = await rawRequest(router.base, router.path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: text }) });
+    const res = await rawRequest(router.base, router.path, { method: 'POST', headers: { 'content-type': 'application/json', ...CALLER }, body: JSON.stringify({ query: text }) });
     expect(res.status).toBe(200);
     return res.json();
   }
