@@ -14,7 +14,10 @@
 // backup of each watched instance is PATCHed to another status, and back at the next change.
 // The gateway runs built (dist/) with its budget out of the way, against the simulator in a
 // process of its own (admin on, throttling off), so the RSS measured is the gateway's alone.
+// BENCH_GATEWAY_NODE_OPTIONS is the gateway's NODE_OPTIONS (not the build's or this script's).
 // Not a test: it asserts nothing, but exits 1 when an event was lost, repeated or wrong.
+// A script of its own rather than an option of run.mjs: run.mjs hands over to the peers'
+// bench.mjs (installing the peers first), and no peer serves subscriptions to compare with.
 import { execFileSync, spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -100,6 +103,8 @@ const [gatewayProcess, graphqlUrl] = await startAndRead('index.js', {
   LIVE_POLL_INTERVAL_MS: String(o.interval),
   // 1,000 on 50 is 20 a connection: the default limit fits it exactly; raised only for more.
   MAX_SUBSCRIPTIONS_PER_CONNECTION: String(Math.max(20, PER_CONNECTION)),
+  // e.g. --max-old-space-size=64, to tell garbage V8 has not collected yet from memory kept.
+  ...(process.env.BENCH_GATEWAY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_GATEWAY_NODE_OPTIONS } : {}),
 }, /GraphQL at (\S+)/);
 const gatewayUrl = graphqlUrl.replace(/\/graphql$/, '');
 const stopAll = () => { gatewayProcess.kill('SIGTERM'); simulatorProcess.kill('SIGTERM'); };
@@ -131,7 +136,9 @@ async function pickInstances() {
 }
 
 // --- rss sampling, from before the subscribers until the end
-const rss = { start: (await metrics(gatewayUrl)).get('process_resident_memory_bytes'), peak: 0 };
+const HEAP = 'nodejs_heap_size_used_bytes';
+const startSamples = await metrics(gatewayUrl);
+const rss = { start: startSamples.get('process_resident_memory_bytes'), peak: 0 };
 rss.peak = rss.start;
 const sampler = setInterval(() => {
   metrics(gatewayUrl).then((m) => { rss.peak = Math.max(rss.peak, m.get('process_resident_memory_bytes')); }, () => undefined);
@@ -144,8 +151,9 @@ const keys = toKeys(instances);
 const subscribers = [];
 const clients = Array.from({ length: o.connections }, () => createClient({ url: graphqlUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: true }));
 for (let j = 0; j < o.subscribers; j++) {
-  const { instance, filter } = keys[j % keys.length];
-  const subscriber = { instance, events: [], errors: [] };
+  const key = keys[j % keys.length];
+  const { instance, filter } = key;
+  const subscriber = { key, instance, events: [], errors: [] };
   subscribers.push(subscriber);
   clients[Math.floor(j / PER_CONNECTION)].subscribe({ query: SUBSCRIPTION, variables: { id: instance.id, filter } }, {
     next: ({ data, errors }) => (errors ? subscriber.errors.push(errors[0]?.extensions?.code ?? errors[0]?.message) : subscriber.events.push({ at: performance.now(), ...data.backupChanges })),
@@ -159,7 +167,9 @@ await until(`${o.subscribers} active subscriptions on ${keys.length} polled keys
   return m.get('graphql_active_subscriptions{transport="ws"}') === o.subscribers && m.get('live_pollers') === keys.length;
 }, 60_000);
 const subscribedMs = performance.now() - subscribeStarted;
-const rssSubscribed = (await metrics(gatewayUrl)).get('process_resident_memory_bytes');
+const subscribedSamples = await metrics(gatewayUrl);
+const rssSubscribed = subscribedSamples.get('process_resident_memory_bytes');
+rss.peak = Math.max(rss.peak, rssSubscribed);
 // Two intervals: every key's first poll (the baseline that changes are computed from) is done.
 await sleep(2 * o.interval);
 
@@ -209,9 +219,9 @@ for (const s of subscribers) {
   });
 }
 latencies.sort((a, b) => a - b);
-// The fan-out: for each change, from its first subscriber's event to its last one's.
-const spreads = instances.flatMap((instance) => instance.changes.map((_, k) => {
-  const times = subscribers.filter((s) => s.instance === instance && s.events[k]).map((s) => s.events[k].at);
+// The fan-out of one poll: for each change and key, from the key's first subscriber's event to its last one's.
+const spreads = keys.flatMap((key) => key.instance.changes.map((_, k) => {
+  const times = subscribers.filter((s) => s.key === key && s.events[k]).map((s) => s.events[k].at);
   return Math.max(...times) - Math.min(...times);
 })).filter(Number.isFinite).sort((a, b) => a - b);
 const errors = subscribers.flatMap((s) => s.errors);
@@ -229,9 +239,10 @@ const rows = [
   ['polls (metrics)', `${polls(during).join(', ')}; before the run ${polls(beforeRun).join(', ')}`],
   ['event latency', `p50 ${pct(latencies, 50).toFixed(1)} ms, p99 ${pct(latencies, 99).toFixed(1)} ms, max ${latencies.at(-1)?.toFixed(1)} ms (${latencies.length} events)`],
   ['  / interval', `p50 ${(pct(latencies, 50) / o.interval).toFixed(2)}, p99 ${(pct(latencies, 99) / o.interval).toFixed(2)} (a change waits for the next poll: 0 to 1 interval, 0.5 on average)`],
-  ['  fan-out', `first to last subscriber of a change: p50 ${pct(spreads, 50).toFixed(1)} ms, max ${spreads.at(-1)?.toFixed(1)} ms`],
+  ['  fan-out', `first to last subscriber of a key, for one change: p50 ${pct(spreads, 50).toFixed(1)} ms, max ${spreads.at(-1)?.toFixed(1)} ms`],
   ['events', `expected ${subscribers.reduce((n, s) => n + s.instance.changes.length, 0)}, lost ${lost}, repeated ${extra}, wrong ${wrong}; subscription errors ${errors.length}${errors.length ? ` (${[...new Set(errors)].join(', ')})` : ''}`],
   ['gateway RSS', `start ${mb(rss.start)}, subscribed ${mb(rssSubscribed)}, peak ${mb(rss.peak)}, end ${mb(end.get('process_resident_memory_bytes'))}`],
+  ['  heap used', `start ${mb(startSamples.get(HEAP))}, subscribed ${mb(subscribedSamples.get(HEAP))}, end ${mb(end.get(HEAP))}`],
 ];
 const width = Math.max(...rows.map(([k]) => k.length));
 for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
