@@ -125,6 +125,8 @@ async function startLivePolls(config: Config, logger: Logger, metrics: Metrics):
     intervalMs: config.live.pollIntervalMs,
     budgetPerMinute: config.upstream.budgetPerMinute,
     maxKeys: config.live.maxWatches,
+    // As long as a query may take: a poll timed out at a short interval has still been paid for.
+    pollTimeoutMs: Math.max(config.live.pollIntervalMs, config.limits.operationDeadlineMs),
     logger,
     onPoll: (outcome) => metrics.livePoll(outcome),
     onPollers: (active) => metrics.livePollers(active),
