@@ -43,6 +43,8 @@ export interface WebSocketDeps {
   routes: readonly WebSocketRoute[];
   cors: CorsOrigins;
   maxSubscriptionsPerConnection: number;
+  /** MAX_BODY_BYTES: the largest message a client may send, as the largest HTTP body (ws's own default is 100 MiB). */
+  maxMessageBytes: number;
   production: boolean;
   /** Whether shutdown has begun: upgrades are refused then (503). */
   closing(): boolean;
@@ -104,7 +106,7 @@ function upgradeRefusal(request: http.IncomingMessage, route: WebSocketRoute, de
 /** A `ws` server in noServer mode speaking graphql-ws for one route's subscriptions. */
 function createGraphQLWsServer(live: LiveOperations, deps: WebSocketDeps): { wss: WebSocketServer; dispose: () => Promise<void> } {
   const { maxSubscriptionsPerConnection } = deps;
-  const wss = new WebSocketServer({ noServer: true });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: deps.maxMessageBytes });
   const connectionParams = new WeakMap<object, Map<string, string>>();
   const server = useServer<Record<string, unknown>>({
     isProd: deps.production,

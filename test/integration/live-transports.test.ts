@@ -120,6 +120,16 @@ describe('graphql-ws on /graphql', () => {
     expect(live.watches).toHaveLength(0);
   });
 
+  it('closes a connection that sends a message larger than MAX_BODY_BYTES (1009), before reading it', async () => {
+    const { stack, live } = on;
+    const socket = new WebSocket(wsUrl(stack), 'graphql-transport-ws');
+    await new Promise((resolve) => socket.once('open', resolve));
+    const closed = new Promise<number>((resolve) => socket.once('close', resolve));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(1_048_576) } })); // MAX_BODY_BYTES' default is 1 MiB
+    expect(await closed).toBe(1009);
+    expect(live.watches).toHaveLength(0);
+  });
+
   it('refuses an upgrade from an origin CORS does not allow with 403, before any upstream call or watch', async () => {
     const { stack, live, instanceId } = on;
     const socket = new WebSocket(wsUrl(stack), 'graphql-transport-ws', { origin: 'https://evil.example' });
