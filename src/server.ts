@@ -190,7 +190,7 @@ function createLiveTransports(deps: GatewayDeps, { server, endpoints, operations
     routes.push({ path: '/subgraph', live: liveOn(endpoints.subgraphSchema), cors: false, refuse: (request) => subgraphUpgradeRefusal(secret, request.headers['x-subgraph-secret']) });
   }
   const websockets = attachWebSockets({
-    server, routes, cors: config.cors, maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection, maxMessageBytes: config.limits.maxBodyBytes, production: config.production, closing,
+    server, routes, cors: config.cors, maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection, maxMessageBytes: config.limits.maxBodyBytes, maxWebSockets: Math.max(1, Math.floor(config.connections.maxConnections / 2)), production: config.production, closing,
   });
   return { sse: createSseEndpoint(live), websockets };
 }

@@ -14,6 +14,10 @@ import { BodyAbortedError } from './body';
 import { graphqlErrorReply, StreamInterruptedError, type Reply } from './reply';
 
 /** One request as every route sees it. */
+
+/** What a streamed answer may leave unread in its socket before the stream is cut (a slow or stalled client). */
+const MAX_UNREAD_STREAM_BYTES = 1024 * 1024;
+
 export interface Exchange {
   readonly req: http.IncomingMessage;
   readonly method: string;
@@ -113,13 +117,21 @@ async function writeReply(res: http.ServerResponse, exchange: Exchange, reply: R
   const chunks = body[Symbol.asyncIterator]();
   const stop = (): void => void chunks.return?.().catch(() => undefined);
   res.once('close', stop);
+  if (res.destroyed) stop(); // it left before this listened
   try {
-    for (let step = await chunks.next(); !step.done; step = await chunks.next()) res.write(step.value);
+    for (let step = await chunks.next(); !step.done; step = await chunks.next()) {
+      // A client that does not read while events go on would make the socket buffer them all.
+      if (!res.write(step.value) && res.writableLength > MAX_UNREAD_STREAM_BYTES) {
+        res.destroy();
+        break;
+      }
+    }
   } finally {
     res.off('close', stop);
   }
   res.end();
 }
+
 
 /** The server's request listener: builds each Exchange, routes it, writes its Reply. */
 export function createRequestListener(options: RouterOptions): http.RequestListener {

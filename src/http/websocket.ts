@@ -38,6 +38,9 @@ export interface WebSocketRoute {
   refuse?(request: http.IncomingMessage): [number, unknown] | undefined;
 }
 
+/** How long a closing WebSocket may take to answer the close frame at shutdown before it is cut. */
+const CLOSE_GRACE_MS = 2000;
+
 export interface WebSocketDeps {
   server: http.Server;
   routes: readonly WebSocketRoute[];
@@ -45,6 +48,11 @@ export interface WebSocketDeps {
   maxSubscriptionsPerConnection: number;
   /** MAX_BODY_BYTES: the largest message a client may send, as the largest HTTP body (ws's own default is 100 MiB). */
   maxMessageBytes: number;
+  /**
+   * WebSockets open at once across the routes: half of MAX_CONNECTIONS, so that sockets that
+   * stay open (a WebSocket needs no credentials to connect) never take every slot from HTTP.
+   */
+  maxWebSockets: number;
   production: boolean;
   /** Whether shutdown has begun: upgrades are refused then (503). */
   closing(): boolean;
@@ -134,7 +142,16 @@ function createGraphQLWsServer(live: LiveOperations, deps: WebSocketDeps): { wss
     subscribe: (args) => live.subscribe(args) as never,
     onNext: (_ctx, _id, _payload, _args, result) => result as FormattedExecutionResult,
   }, wss);
-  return { wss, dispose: async () => { await server.dispose(); } }; // closes each socket with 1001 "Going away"
+  // dispose() closes each socket with 1001 "Going away" and waits for each to close: a peer that
+  // never answers the close frame would hold shutdown for ws's 30 s, so after a grace it is cut.
+  const dispose = async (): Promise<void> => {
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => { timer = setTimeout(resolve, CLOSE_GRACE_MS).unref(); });
+    await Promise.race([server.dispose(), grace]);
+    clearTimeout(timer);
+    for (const socket of wss.clients) socket.terminate();
+  };
+  return { wss, dispose };
 }
 
 export function attachWebSockets(deps: WebSocketDeps): WebSocketEndpoint {
@@ -142,7 +159,9 @@ export function attachWebSockets(deps: WebSocketDeps): WebSocketEndpoint {
   const servers = new Map(deps.routes.map((route) => [route.path, { route, ...createGraphQLWsServer(route.live, deps) }]));
   const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     const target = servers.get((request.url ?? '/').split('?')[0]!);
-    const refusal = target ? upgradeRefusal(request, target.route, deps, allowed) : NOT_FOUND;
+    const open = [...servers.values()].reduce((n, s) => n + s.wss.clients.size, 0);
+    const refusal = !target ? NOT_FOUND : upgradeRefusal(request, target.route, deps, allowed)
+      ?? (open >= deps.maxWebSockets ? [503, { error: 'too many WebSockets open on this replica: retry later' }] as [number, unknown] : undefined);
     if (!target || refusal) { refuseUpgrade(socket, ...(refusal ?? NOT_FOUND)); return; }
     target.wss.handleUpgrade(request, socket, head, (ws) => target.wss.emit('connection', ws, request));
   };

@@ -187,6 +187,21 @@ describe('graphql-ws on /graphql', () => {
   });
 });
 
+describe('graphql-ws when WebSockets fill half of MAX_CONNECTIONS', () => {
+  const on = withLiveStack({ MAX_CONNECTIONS: '6' });
+
+  it('refuses one more upgrade with 503, and HTTP still answers', async () => {
+    const { stack } = on;
+    const sockets = Array.from({ length: 3 }, () => new WebSocket(wsUrl(stack), 'graphql-transport-ws'));
+    await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('open', resolve))));
+    const extra = new WebSocket(wsUrl(stack), 'graphql-transport-ws');
+    const status = await new Promise<number>((resolve) => extra.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    expect(status).toBe(503);
+    expect((await rawRequest(stack.gateway.url, '/healthz')).status).toBe(200);
+    await Promise.all(sockets.map((socket) => new Promise((resolve) => { socket.once('close', resolve); socket.close(); })));
+  });
+});
+
 describe('GraphQL over SSE on /graphql (distinct connections)', () => {
   const on = withLiveStack();
 
