@@ -55,7 +55,7 @@ export interface LivePollsOptions {
   intervalMs: number;
   /** UPSTREAM_BUDGET_PER_MINUTE: an identity's polls take at most half of it. */
   budgetPerMinute: number;
-  /** MAX_LIVE_WATCHES: distinct keys polled at once; a watch of one more is refused with RATE_LIMITED. */
+  /** MAX_LIVE_WATCHES: distinct keys watched on this replica at once (polled here or, with Redis, by another); a watch of one more is refused with RATE_LIMITED. */
   maxKeys: number;
   /** How long one poll may take, retries included. @default intervalMs */
   pollTimeoutMs?: number;
@@ -149,7 +149,7 @@ export class LivePolls implements LiveSource {
     return watcher;
   }
 
-  /** Keys polled now. */
+  /** Keys watched on this replica now (with Redis, those another replica polls included). */
   get activeKeys(): number {
     return this.keys.size;
   }

@@ -207,11 +207,6 @@ export class RedisCoordination implements LiveCoordination {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }
 
-  /** Whether the last Redis command answered (false: keys are polled by this replica alone). */
-  get reachable(): boolean {
-    return this.healthy;
-  }
-
   private leave(key: string, entry: Entry): void {
     if (entry.left) return;
     entry.left = true;
