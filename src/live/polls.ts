@@ -276,7 +276,7 @@ export class LivePolls implements LiveSource {
         this.options.onPoll?.('ok');
         const message = events.length > 0 ? { kind: 'changes', events } as const : undefined;
         if (message) this.deliver(live, message);
-        live.link?.publish(message, rows);
+        if (!live.stopped) live.link?.publish(message, rows); // its last watcher may have left while it was told
       },
       (error: unknown) => {
         if (current()) this.failed(live, error, attempts);

@@ -4,7 +4,17 @@
  * sending (each poll adds at most one window's worth), an error ends it after the events queued
  * before it, and `return()` (the subscriber left) tells the poll once.
  */
+import { GraphQLError } from 'graphql';
+
+import { ErrorCode } from '../errors/codes';
 import type { BackupChangeEvent } from './source';
+
+/**
+ * Events a watcher may hold unsent: ten polls' worth of a full window. A subscriber that reads
+ * slower than its key changes (while it answers pings) would otherwise grow its queue for good;
+ * past this it is ended with RATE_LIMITED, to resubscribe and query afresh.
+ */
+export const MAX_QUEUED_EVENTS = 1000;
 
 interface Pending {
   resolve: (result: IteratorResult<BackupChangeEvent>) => void;
@@ -34,8 +44,12 @@ export class Watcher implements AsyncIterableIterator<BackupChangeEvent> {
       const { resolve } = this.pending;
       this.pending = undefined;
       resolve({ done: false, value: event });
-    } else {
+    } else if (this.queue.length < MAX_QUEUED_EVENTS) {
       this.queue.push(event);
+    } else {
+      this.queue.length = 0; // what it missed is lost either way: the error comes next
+      this.end(new GraphQLError(`The subscriber fell ${MAX_QUEUED_EVENTS} events behind its changes: subscribe again, then query.`, { extensions: { code: ErrorCode.RATE_LIMITED } }));
+      this.onLeave(); // it leaves the key's poll now: after the error, no return() may come
     }
   }
 

@@ -1,7 +1,7 @@
 /** Watcher: one subscriber's iterator of a live key's events. */
 import type { Backup } from '../../src/backups/model';
 import type { BackupChangeEvent } from '../../src/live/source';
-import { Watcher } from '../../src/live/watcher';
+import { MAX_QUEUED_EVENTS, Watcher } from '../../src/live/watcher';
 
 const event = (id: string): BackupChangeEvent => ({ kind: 'ADDED', backup: { id } as Backup, totalCount: 1 });
 const DONE = { done: true, value: undefined };
@@ -27,6 +27,20 @@ describe('Watcher', () => {
     expect((await watcher.next()).value?.backup.id).toBe('a');
     await expect(watcher.next()).rejects.toBe(error);
     expect(await watcher.next()).toEqual(DONE);
+  });
+
+  it('ends a subscriber that falls MAX_QUEUED_EVENTS behind with RATE_LIMITED, holding no more than that', async () => {
+    let left = 0;
+    const watcher = new Watcher(() => { left += 1; });
+    for (let i = 0; i < MAX_QUEUED_EVENTS; i++) watcher.push(event(`e${i}`));
+    expect(watcher.open).toBe(true);
+    watcher.push(event('one too many'));
+    expect(watcher.open).toBe(false);
+    await expect(watcher.next()).rejects.toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
+    expect(await watcher.next()).toEqual(DONE);
+    expect(left).toBe(1); // it left the key's poll then, once
+    await watcher.return();
+    expect(left).toBe(1);
   });
 
   it('ends a waiting next() at once, with the error or done', async () => {
