@@ -1,3 +1,6 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+
 /**
  * What a route answers. Routes return a Reply and never write to the socket themselves: the
  * router writes every Reply through `writeReply()` (http/router.ts), the one place where headers
@@ -33,4 +36,13 @@ export function graphqlErrorReply(status: number, message: string, code: string,
  */
 export class StreamInterruptedError extends Error {
   override name = 'StreamInterruptedError';
+}
+
+/**
+ * A JSON answer written straight to a socket Node's HTTP server has let go of (a request it could
+ * not parse, an upgrade refused), which is then ended: no Reply and no router apply there.
+ */
+export function endSocketWithJson(socket: Duplex, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 import type { Config } from '../config';
-import { graphqlErrorBody } from './reply';
+import { endSocketWithJson, graphqlErrorBody } from './reply';
 
 /** Node's limit on a request line and its headers; larger ones get 431. */
 export const MAX_HEADER_BYTES = 65_536;
@@ -26,8 +26,7 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   const [status, message] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, `The request line and headers are larger than ${MAX_HEADER_BYTES / 1024} KB.`]
     : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'The request did not arrive in time.']
     : [400, 'The request is not valid HTTP/1.1.'];
-  const body = JSON.stringify(graphqlErrorBody(message, 'BAD_REQUEST'));
-  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  endSocketWithJson(socket, status, graphqlErrorBody(message, 'BAD_REQUEST'));
 }
 
 /** A server with the connection limits of `connections`, not yet listening and with no request listener. */

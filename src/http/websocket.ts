@@ -20,7 +20,7 @@ import type { CorsOrigins } from '../config';
 import type { HeaderGetter } from '../context';
 import type { LiveOperations, SubscriptionParams } from '../graphql/subscriptions';
 import { createOriginCheck, isSameOrigin } from './cors';
-import { graphqlErrorBody } from './reply';
+import { endSocketWithJson, graphqlErrorBody } from './reply';
 
 /** The `connection_init` payload keys read as headers (compared in lower case). */
 export const CONNECTION_PARAM_HEADERS = ['x-auth-token', 'authorization', 'x-project-id', 'accept-language'] as const;
@@ -61,12 +61,6 @@ export interface WebSocketDeps {
 export interface WebSocketEndpoint {
   /** Closes every WebSocket with 1001 (going away), so clients reconnect elsewhere, and stops taking upgrades. */
   close(): Promise<void>;
-}
-
-/** Answers an upgrade request with a plain HTTP refusal (a JSON body, as the router's) and ends its socket. */
-function refuseUpgrade(socket: Duplex, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 /**
@@ -162,7 +156,7 @@ export function attachWebSockets(deps: WebSocketDeps): WebSocketEndpoint {
     const open = [...servers.values()].reduce((n, s) => n + s.wss.clients.size, 0);
     const refusal = !target ? NOT_FOUND : upgradeRefusal(request, target.route, deps, allowed)
       ?? (open >= deps.maxWebSockets ? [503, { error: 'too many WebSockets open on this replica: retry later' }] as [number, unknown] : undefined);
-    if (!target || refusal) { refuseUpgrade(socket, ...(refusal ?? NOT_FOUND)); return; }
+    if (!target || refusal) { endSocketWithJson(socket, ...(refusal ?? NOT_FOUND)); return; }
     target.wss.handleUpgrade(request, socket, head, (ws) => target.wss.emit('connection', ws, request));
   };
   deps.server.on('upgrade', onUpgrade);
