@@ -68,7 +68,7 @@ interface Running {
 }
 
 /** An error thrown by a source, as GraphQL carries it: its own when it is one (with its code), else one to be masked. */
-function toGraphQLError(error: unknown): GraphQLError {
+function sourceErrorOf(error: unknown): GraphQLError {
   return error instanceof GraphQLError ? error : new GraphQLError('Internal server error', { originalError: error instanceof Error ? error : new Error(String(error)) });
 }
 
@@ -139,7 +139,7 @@ function formatted(source: AsyncIterable<ExecutionResult>, operations: Operation
         step = await iterator.next();
       } catch (error) {
         if (ended) return { done: true, value: undefined };
-        const errors = operations.formatErrors([toGraphQLError(error)]);
+        const errors = operations.formatErrors([sourceErrorOf(error)]);
         await end(errors);
         return { done: false, value: { data: null, errors } };
       }
@@ -191,7 +191,7 @@ export function createLiveOperations(deps: LiveOperationsDeps): LiveOperations {
       try {
         result = await subscribe(args);
       } catch (error) {
-        result = { errors: [toGraphQLError(error)] };
+        result = { errors: [sourceErrorOf(error)] };
       }
       if (isAsyncIterable(result)) {
         const state = running.get(context)!;
