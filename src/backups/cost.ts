@@ -27,6 +27,16 @@
  *   connectionRows() is that n.
  * A `backup` lookup is LOOKUP_CALLS: per instance, n lookups cost at most n calls (lookups.ts
  * makes none on speculation).
+ *
+ * A router's demand control cannot run this file: it prices an operation from the `@cost` and
+ * `@listSize` directives in the subgraph SDL (schema/federation.graphql says which weight is
+ * where), a sum of weights times list sizes. Those weights restate this file at
+ * ROUTER_COST_PER_CALL units per call: a connection 100 + 1 per row (exact at 20 and 500 rows,
+ * within one call between: a sum cannot follow ceil(rows/100)), `after` 360, `last` 240, `before`
+ * 120, a lookup 120. test/federation/demand-control.test.ts runs Hive Gateway's demand control
+ * over the composed supergraph and checks that it orders operations as upstreamCallsOf() does and
+ * refuses the same ones at ROUTER_COST_PER_CALL x MAX_UPSTREAM_CALLS_PER_OPERATION. A change here
+ * must change those weights with it.
  */
 import { DEFAULT_PAGE_SIZE } from '../pagination/connection';
 import { CHUNK } from './lists';
@@ -38,6 +48,9 @@ export interface CostArgs {
   after?: unknown;
   before?: unknown;
 }
+
+/** The cost units a router's demand control counts for one upstream call (see the module comment). */
+export const ROUTER_COST_PER_CALL = 120;
 
 /** The calls of one `backup` lookup, its selection not included (see the module comment). */
 export const LOOKUP_CALLS = 1;

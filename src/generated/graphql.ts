@@ -49,7 +49,7 @@ export type Backup = {
   endTime?: Maybe<Scalars['DateTime']['output']>;
   /** The backup's id (32 hex characters and a `brNN` suffix on Huawei Cloud). */
   id: Scalars['ID']['output'];
-  /** The instance the backup belongs to. */
+  /** The instance the backup belongs to. Calls nothing upstream (its `backups` and `backup` do). */
   instance: Instance;
   /** The id of the instance the backup was taken from. */
   instanceId: Scalars['ID']['output'];
@@ -187,11 +187,16 @@ export type DatastoreType =
  */
 export type Instance = Node & {
   __typename?: 'Instance';
-  /** One backup of this instance by id; null when there is none. */
+  /**
+   * One backup of this instance by id; null when there is none. One upstream call at most, batched
+   * as `Query.backup`'s.
+   */
   backup?: Maybe<Backup>;
   /**
    * The instance's backups, newest first, as a Relay connection. `first`/`after` pages forward,
    * `last`/`before` backward. Null with an error when the upstream fails; other fields still answer.
+   * Upstream calls as on `Query.backups`: one per 100 rows read (at least one), a few more with cursors or
+   * `last`, and what each row selects once per row.
    */
   backups?: Maybe<BackupConnection>;
   /** The instance's id (32 hex characters and an `inNN` suffix on Huawei Cloud). */
@@ -246,18 +251,28 @@ export type PageInfo = {
  */
 export type Query = {
   __typename?: 'Query';
-  /** One backup by instance and id; null when the instance has no such backup (`NOT_FOUND` when the instance does not exist). */
+  /**
+   * One backup by instance and id; null when the instance has no such backup (`NOT_FOUND` when the
+   * instance does not exist). One upstream call at most: the lookups of one instance in an operation
+   * are batched, n of them costing at most min(n, ceil(backups/100) + 1) calls.
+   */
   backup?: Maybe<Backup>;
   /**
    * Backups of one instance, newest first, as a Relay connection. Null with an error when the
    * upstream fails for this instance; other fields of the operation still answer.
+   * Upstream calls, at most (an operation that could need more than MAX_UPSTREAM_CALLS_PER_OPERATION,
+   * default 20, is refused before any): one per 100 rows read and at least one (`first: 0` too), one
+   * more when the page does not start at the top; `last` without `before` one more for the total;
+   * each cursor two more to find its backup again if it moved, and one more to read its row when it
+   * is not beside the page (`after` with `last`, `before` with `first`). What each row selects is
+   * paid once per row: a lookup or a connection inside `nodes` multiplies. Cached pages may cost none.
    */
   backups?: Maybe<BackupConnection>;
   /** An instance by id. Calls nothing upstream. */
   instance: Instance;
   /** Several instances by id, in the order given. Calls nothing upstream. */
   instances: Array<Instance>;
-  /** Relay refetch: the instance with this id (backup ids give null: a backup is not a Node). */
+  /** Relay refetch: the instance with this id (backup ids give null: a backup is not a Node). Calls nothing upstream. */
   node?: Maybe<Node>;
 };
 
@@ -327,7 +342,9 @@ export type Subscription = {
   /**
    * The changes to the newest 100 backups of one instance and filter, newest first within a poll.
    * One upstream poll every LIVE_POLL_INTERVAL_MS (default 10 s) serves every subscriber of the
-   * same caller, project, instance and filter. Ends with NOT_FOUND when the instance does not exist,
+   * same caller, project, instance and filter; polls are charged to the caller's upstream budget
+   * (together at most half of it), not to an operation: MAX_UPSTREAM_CALLS_PER_OPERATION counts only
+   * what the selection itself reads. Ends with NOT_FOUND when the instance does not exist,
    * UNAUTHENTICATED or FORBIDDEN when the upstream refuses the caller.
    */
   backupChanges: BackupChange;

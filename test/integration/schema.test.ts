@@ -40,6 +40,8 @@ describe('public schema', () => {
     expect(Object.keys(schema.getQueryType()!.getFields())).not.toContain('_entities');
     expect(Object.keys(schema.getTypeMap()).filter((t) => /^(_Any|_Entity|_Service|link__|federation__)/.test(t))).toEqual([]);
     expect(schema.getDirectives().filter((d) => !isSpecifiedDirective(d))).toEqual([]);
+    // The demand-control weights are for routers: the subgraph SDL has them, the public API does not.
+    expect(printSchema(schema)).not.toMatch(/@(cost|listSize|shareable|link)\b/);
   });
 });
 
@@ -52,6 +54,7 @@ describe('over HTTP', () => {
     const res = await stack.gql(getIntrospectionQuery());
     const query = res.body.data.__schema.types.find((t: any) => t.name === 'Query');
     expect(query.fields.map((f: any) => f.name)).not.toContain('_entities');
+    expect(res.body.data.__schema.directives.map((d: any) => d.name).sort()).toEqual(['deprecated', 'include', 'oneOf', 'skip', 'specifiedBy']);
     const bad = await stack.gql('{ _entities(representations: []) { __typename } }');
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
