@@ -92,7 +92,19 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
   const exampleInstanceId = simulator?.store.list()[0]?.id;
   const live = options.live ? { source: options.live, close: async () => undefined } : await startLivePolls(config, logger, metrics);
-  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId, metrics, readiness, store, now: options.now, live: live.source });
+  // What the gateway stands on, closed after it (or when it does not start).
+  const closeBelowGateway = async (): Promise<void> => {
+    await live.close();
+    client.close();
+    await store.close();
+    await simulator?.close();
+  };
+  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId, metrics, readiness, store, now: options.now, live: live.source })
+    .catch(async (error: unknown) => {
+      // E.g. a manifest of trusted documents that does not check out (a ConfigError): nothing is left running.
+      await closeBelowGateway();
+      throw error;
+    });
   return {
     gateway,
     logger,
@@ -102,10 +114,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     metrics,
     async close() {
       await gateway.close(); // first: WebSockets close with 1001 and streams are cut, so clients reconnect elsewhere
-      await live.close();
-      client.close();
-      await store.close();
-      await simulator?.close();
+      await closeBelowGateway();
     },
   };
 }

@@ -67,6 +67,12 @@ export interface Config {
   fastPath: boolean;
   /** Browser origins allowed to call `/graphql` (http/cors.ts). */
   cors: CorsOrigins;
+  /**
+   * TRUSTED_DOCUMENTS and TRUSTED_DOCUMENTS_MODE: the manifest of operations the gateway runs by
+   * id, read and checked at start-up (graphql/trusted-documents/), and whether it runs only those
+   * (`require`) or others too (`allow`); null without a manifest.
+   */
+  trustedDocuments: TrustedDocumentsConfig | null;
   logLevel: string;
   /** How long SIGTERM waits for requests in flight before cutting them. */
   shutdownTimeoutMs: number;
@@ -79,6 +85,14 @@ export interface Config {
     /** Connections open at once; more are closed as they come. */
     maxConnections: number;
   };
+}
+
+export type TrustedDocumentsMode = 'allow' | 'require';
+
+export interface TrustedDocumentsConfig {
+  /** The manifest's path, as given. */
+  file: string;
+  mode: TrustedDocumentsMode;
 }
 
 /**
@@ -116,6 +130,18 @@ function connectionLimits(env: Env): Config['connections'] {
   const requestTimeoutMs = int(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
   if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError(`HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not be longer than REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
   return { headersTimeoutMs, requestTimeoutMs, maxConnections: int(env, 'MAX_CONNECTIONS', 1024, 1, 1_000_000) };
+}
+
+/** The manifest is read (and each document checked) when the gateway starts, not here: this checks the variables alone. */
+function trustedDocuments(env: Env): TrustedDocumentsConfig | null {
+  const file = str(env, 'TRUSTED_DOCUMENTS');
+  const mode = str(env, 'TRUSTED_DOCUMENTS_MODE');
+  if (mode !== null && mode !== 'allow' && mode !== 'require') throw new ConfigError(`TRUSTED_DOCUMENTS_MODE must be allow or require, got ${JSON.stringify(mode.slice(0, 40))}`);
+  if (file === null) {
+    if (mode !== null) throw new ConfigError('TRUSTED_DOCUMENTS_MODE needs TRUSTED_DOCUMENTS (the path of the manifest of trusted documents)');
+    return null;
+  }
+  return { file, mode: mode ?? 'allow' };
 }
 
 function endpoint(env: Env): string | null {
@@ -194,6 +220,7 @@ export function loadConfig(env: Env = process.env): Config {
     graphiql: bool(env, 'GRAPHIQL', !production),
     fastPath: bool(env, 'GRAPHQL_FAST_PATH', true),
     cors: corsOrigins(env, production),
+    trustedDocuments: trustedDocuments(env),
     logLevel,
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     connections: connectionLimits(env),

@@ -39,6 +39,17 @@ export function str(env: Env, name: string): string | null {
 }
 
 /**
+ * For start-up scripts only: a ConfigError printed as one line, and exit code 1; anything else
+ * thrown on. For what start-up finds wrong after the variables were read (a manifest of trusted
+ * documents that does not check out).
+ */
+export function exitOnConfigError(error: unknown): never {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`configuration error: ${error.message}`);
+  process.exit(1);
+}
+
+/**
  * For start-up scripts only (`npm start`, `npm run simulator`, `npm run console`): the result of
  * `load`, or, when it throws a ConfigError, that error printed as one line and exit code 1.
  */
@@ -46,8 +57,6 @@ export function loadOrExit<T>(load: () => T): T {
   try {
     return load();
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`configuration error: ${error.message}`);
-    process.exit(1);
+    return exitOnConfigError(error);
   }
 }

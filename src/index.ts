@@ -5,7 +5,7 @@
  */
 import { startApp } from './app';
 import { loadConfig } from './config';
-import { loadOrExit } from './env';
+import { exitOnConfigError, loadOrExit } from './env';
 import { loadSimulatorConfig } from './simulator/config';
 
 async function main(): Promise<void> {
@@ -13,7 +13,8 @@ async function main(): Promise<void> {
   // Read (and checked) even with an upstream configured, when it goes unused: a bad SIMULATOR_*
   // value stops start-up either way.
   const simulatorConfig = loadOrExit(() => loadSimulatorConfig(process.env, true));
-  const app = await startApp(config, { simulator: simulatorConfig });
+  // A manifest of trusted documents is read and checked as the gateway starts: a ConfigError too.
+  const app = await startApp(config, { simulator: simulatorConfig }).catch(exitOnConfigError);
   const { gateway, simulator, logger } = app;
   // warmUp() never rejects (GraphiQL assets that cannot be read are a warning): an unhandled
   // rejection here would end the process.

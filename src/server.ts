@@ -21,6 +21,7 @@ import { OperationStore } from './graphql/operation-store';
 import { createRateLimitHeaders } from './graphql/rate-limit-headers';
 import { createSseEndpoint, type SseEndpoint } from './graphql/sse';
 import { createLiveOperations } from './graphql/subscriptions';
+import { loadTrustedDocuments, type TrustedDocuments } from './graphql/trusted-documents/list';
 import { createCorsFilter } from './http/cors';
 import { createCompressionFilter } from './http/compression';
 import { createGraphiQLHandler, wantsGraphiQL, type GraphiQLHandler } from './http/graphiql';
@@ -95,24 +96,42 @@ interface Endpoints {
   caches: Required<OperationCaches>;
 }
 
+type Schemas = Pick<Endpoints, 'schema' | 'subgraphSchema'>;
+
 /**
  * One Apollo per endpoint: the public one executes with graphql-jit and keeps the compiled
  * operations the fast path answers from; `/subgraph` runs graphql-js, and exists only with a
  * secret (it answers `_entities`). The public one drains the HTTP server on stop.
  */
-async function startEndpoints(deps: GatewayDeps, server: http.Server, operations: OperationConcerns): Promise<Endpoints> {
+async function startEndpoints(deps: GatewayDeps, server: http.Server, operations: OperationConcerns, { schema, subgraphSchema }: Schemas): Promise<Endpoints> {
   const { config, logger } = deps;
-  const subgraphSchema = createSubgraphSchema();
   const caches = { operations: new OperationStore(), documents: createDocumentStore(), persistedQueries: createPersistedQueryCache() };
-  const schema = toPublicSchema(subgraphSchema);
   const apollo = createApollo({ schema, config, logger, operations, caches, drain: server, plugins: deps.plugins });
   const subgraph = config.subgraphSecret ? createApollo({ schema: subgraphSchema, config, logger, operations }) : undefined;
   await Promise.all([apollo.start(), subgraph?.start()]);
   return { schema, subgraphSchema, apollo, subgraph, caches };
 }
 
-function createGraphiQL(deps: GatewayDeps): GraphiQLHandler | undefined {
+/**
+ * TRUSTED_DOCUMENTS, each document checked against the public schema and the operation limits
+ * and compiled, before anything starts: a ConfigError (one line, index.ts) when any is wrong.
+ */
+function loadTrusted({ config, logger, metrics }: GatewayDeps, schema: GraphQLSchema, operations: OperationConcerns): TrustedDocuments | undefined {
+  if (!config.trustedDocuments) return undefined;
+  const trusted = loadTrustedDocuments(config.trustedDocuments, {
+    schema, validationRules: operations.validationRules, limits: config.limits, onResolved: (outcome) => metrics.trustedDocument(outcome),
+  });
+  logger.info({ file: config.trustedDocuments.file, mode: trusted.mode, documents: trusted.size }, 'trusted documents loaded');
+  return trusted;
+}
+
+/** GraphiQL, unless GRAPHIQL is off or only trusted documents run (every operation GraphiQL sends would be refused). */
+function createGraphiQL(deps: GatewayDeps, trusted: TrustedDocuments | undefined): GraphiQLHandler | undefined {
   if (!deps.config.graphiql) return undefined;
+  if (trusted?.mode === 'require') {
+    deps.logger.info('GraphiQL is off: TRUSTED_DOCUMENTS_MODE=require refuses the free-form operations it sends');
+    return undefined;
+  }
   const exampleHeaders: Record<string, string> = { 'X-Project-Id': deps.defaultProjectId ?? '<your project id>' };
   if (!isLoopback(deps.endpoint) && !deps.config.credentials) exampleHeaders['X-Auth-Token'] = '<your IAM token>';
   return createGraphiQLHandler({ endpoint: '/graphql', assetsPath: '/graphiql', exampleInstanceId: deps.exampleInstanceId, exampleHeaders });
@@ -137,6 +156,7 @@ interface RouteDeps {
   fastPath?: FastPath;
   graphiql?: GraphiQLHandler;
   sse: SseEndpoint;
+  trusted?: TrustedDocuments;
   closing: () => boolean;
 }
 
@@ -146,7 +166,7 @@ function createDecorators({ config, store, now }: GatewayDeps): AnswerDecorator[
 }
 
 /** The routes in the order they are tried: GraphiQL (a browser asking for a page), the endpoints, the probes. */
-function createRoutes(deps: GatewayDeps, { endpoints, operations, createContext, fastPath, graphiql, sse, closing }: RouteDeps): Route[] {
+function createRoutes(deps: GatewayDeps, { endpoints, operations, createContext, fastPath, graphiql, sse, trusted, closing }: RouteDeps): Route[] {
   const { config, metrics } = deps;
   const { apollo, subgraph } = endpoints;
   const endpoint = { createContext, operations, maxBodyBytes: config.limits.maxBodyBytes, decorators: createDecorators(deps) };
@@ -159,7 +179,7 @@ function createRoutes(deps: GatewayDeps, { endpoints, operations, createContext,
   }
   // HTTP caching on the public endpoint only: /subgraph answers a router, which keeps nothing.
   const decorators = [...endpoint.decorators, createHttpCaching()];
-  routes.push({ matches: (x) => x.pathname === '/graphql', handle: createGraphQLEndpoint({ ...endpoint, apollo, fastPath, decorators, sse }) });
+  routes.push({ matches: (x) => x.pathname === '/graphql', handle: createGraphQLEndpoint({ ...endpoint, apollo, fastPath, decorators, sse, trusted }) });
   if (subgraph) {
     const handle = createGraphQLEndpoint({ ...endpoint, apollo: subgraph });
     routes.push({ matches: (x) => x.pathname === '/subgraph', handle: requireSubgraphSecret(config.subgraphSecret!, handle) });
@@ -173,6 +193,7 @@ interface LiveTransportDeps {
   endpoints: Endpoints;
   operations: OperationConcerns;
   createContext: ContextFactory;
+  trusted?: TrustedDocuments;
   closing: () => boolean;
 }
 
@@ -180,10 +201,11 @@ interface LiveTransportDeps {
  * graphql-ws and GraphQL over SSE on `/graphql`, and graphql-ws on `/subgraph` when it exists
  * (a router passes subscriptions through), all through the same subscription concerns.
  */
-function createLiveTransports(deps: GatewayDeps, { server, endpoints, operations, createContext, closing }: LiveTransportDeps): { sse: SseEndpoint; websockets: WebSocketEndpoint } {
+function createLiveTransports(deps: GatewayDeps, { server, endpoints, operations, createContext, trusted, closing }: LiveTransportDeps): { sse: SseEndpoint; websockets: WebSocketEndpoint } {
   const { config, metrics, logger } = deps;
-  const liveOn = (schema: GraphQLSchema) => createLiveOperations({ schema, operations, createContext, metrics, logger, limits: config.limits });
-  const live = liveOn(endpoints.schema);
+  // The trusted documents on `/graphql` only: a router in front of `/subgraph` keeps its own list.
+  const liveOn = (schema: GraphQLSchema, trustedHere?: TrustedDocuments) => createLiveOperations({ schema, operations, createContext, metrics, logger, limits: config.limits, trusted: trustedHere });
+  const live = liveOn(endpoints.schema, trusted);
   const routes: WebSocketRoute[] = [{ path: '/graphql', live, cors: true }];
   const secret = config.subgraphSecret;
   if (endpoints.subgraph && secret) {
@@ -197,17 +219,20 @@ function createLiveTransports(deps: GatewayDeps, { server, endpoints, operations
 
 export async function startGateway(deps: GatewayDeps): Promise<Gateway> {
   const { config, logger, metrics } = deps;
-  const server = createHttpServer(config.connections);
   const operations = createOperationConcerns({ config, logger, metrics });
-  const endpoints = await startEndpoints(deps, server, operations);
-  const graphiql = createGraphiQL(deps);
+  const subgraphSchema = createSubgraphSchema();
+  const schemas = { subgraphSchema, schema: toPublicSchema(subgraphSchema) };
+  const trusted = loadTrusted(deps, schemas.schema, operations);
+  const server = createHttpServer(config.connections);
+  const endpoints = await startEndpoints(deps, server, operations, schemas);
+  const graphiql = createGraphiQL(deps, trusted);
   const createContext = createContextFactory(deps);
   const fastPath = createPublicFastPath(deps, endpoints, operations);
   let closing = false;
   const isClosing = (): boolean => closing;
-  const { sse, websockets } = createLiveTransports(deps, { server, endpoints, operations, createContext, closing: isClosing });
+  const { sse, websockets } = createLiveTransports(deps, { server, endpoints, operations, createContext, trusted, closing: isClosing });
   server.on('request', createRequestListener({
-    routes: createRoutes(deps, { endpoints, operations, createContext, fastPath, graphiql, sse, closing: isClosing }),
+    routes: createRoutes(deps, { endpoints, operations, createContext, fastPath, graphiql, sse, trusted, closing: isClosing }),
     // Compression last: it encodes the body every other filter has settled.
     filters: [createCorsFilter(config.cors), createCompressionFilter()],
     notFound: () => jsonReply(404, { error: 'not found', endpoints: ['/graphql', '/healthz', '/readyz', '/metrics'] }),

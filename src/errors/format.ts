@@ -24,6 +24,8 @@ interface Mapped {
 const FRAMEWORK_CODES = new Set([
   'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST',
   'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE',
+  // The trusted documents' refusal (graphql/trusted-documents/), Apollo Router's code for it.
+  'PERSISTED_QUERY_NOT_IN_LIST',
 ]);
 
 /**

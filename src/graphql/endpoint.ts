@@ -1,7 +1,8 @@
 /**
  * A GraphQL endpoint (`/graphql`, `/subgraph`) as a route: what is refused before any pipeline
- * runs (method, `Accept`, a possibly forged form post, content type, body size, JSON), then the fast path when it knows the
- * operation, else Apollo's pipeline; either way, a Reply.
+ * runs (method, `Accept`, a possibly forged form post, content type, body size, JSON; with
+ * TRUSTED_DOCUMENTS, a document that is not listed where only listed ones run), then the fast
+ * path when it knows the operation, else Apollo's pipeline; either way, a Reply.
  */
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 
@@ -15,6 +16,8 @@ import type { Exchange, RouteHandler } from '../http/router';
 import type { FastPath } from './fast-path';
 import type { OperationConcerns } from './operation';
 import { wantsEventStream, type SseEndpoint } from './sse';
+import type { ListedDocument, TrustedDocuments } from './trusted-documents/list';
+import { documentRequestOfSearch, searchWithDocument, type Resolution } from './trusted-documents/resolve';
 
 /**
  * What every answer of a GraphQL endpoint gets, whichever pipeline made it (or a refusal before
@@ -34,6 +37,17 @@ export interface EndpointDeps {
   decorators?: readonly AnswerDecorator[];
   /** GraphQL over SSE, for a POST that accepts `text/event-stream`; absent on `/subgraph`. */
   sse?: SseEndpoint;
+  /**
+   * The trusted documents (TRUSTED_DOCUMENTS); absent without a manifest, and on `/subgraph`
+   * (a router enforces its own list). Without them nothing here looks at the document.
+   */
+  trusted?: TrustedDocuments;
+}
+
+/** A refusal before anything runs: an operation that ended in an error, logged and counted as one. */
+function refuseOperation(x: Exchange, deps: EndpointDeps, context: () => GatewayContext, status: number, refusal: ReturnType<typeof graphqlErrorBody>, operationName?: string): Reply {
+  deps.operations.begin(x.started).end({ context: context(), operationName, data: undefined, errors: refusal.errors });
+  return jsonReply(status, refusal);
 }
 
 /**
@@ -48,9 +62,7 @@ function refuseUnacceptable(x: Exchange, deps: EndpointDeps, context: () => Gate
   const message = /\btext\/event-stream\b/i.test(x.header('accept') ?? '')
     ? 'Server-sent events are served for a POST on /graphql only (GraphQL over SSE): accept application/json or application/graphql-response+json here.'
     : 'The Accept header allows neither application/json nor application/graphql-response+json.';
-  const refusal = graphqlErrorBody(message, 'BAD_REQUEST');
-  deps.operations.begin(x.started).end({ context: context(), operationName: undefined, data: undefined, errors: refusal.errors });
-  return jsonReply(406, refusal);
+  return refuseOperation(x, deps, context, 406, graphqlErrorBody(message, 'BAD_REQUEST'));
 }
 
 /** The parsed JSON body of a POST, or the refusal of a body that is too large or not JSON. */
@@ -69,13 +81,14 @@ async function readJsonBody(x: Exchange, maxBodyBytes: number): Promise<{ body: 
   }
 }
 
-async function viaApollo(x: Exchange, body: unknown, deps: EndpointDeps, context: () => GatewayContext): Promise<Reply> {
+/** Apollo's answer; `search` is the GET's parameters it reads (a trusted document's in place of the request's). */
+async function viaApollo(x: Exchange, body: unknown, deps: EndpointDeps, context: () => GatewayContext, search = x.search): Promise<Reply> {
   const headers = new HeaderMap();
   for (const [name, value] of Object.entries(x.req.headers)) {
     if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
   }
   const result = await deps.apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: x.method, headers, search: x.search, body },
+    httpGraphQLRequest: { method: x.method, headers, search, body },
     context: async () => context(),
   });
   return {
@@ -100,6 +113,37 @@ async function readPost(x: Exchange, maxBodyBytes: number): Promise<{ body: unkn
   return readJsonBody(x, maxBodyBytes);
 }
 
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The 400 of a document the trusted documents refuse (PERSISTED_QUERY_NOT_IN_LIST and the like), before anything runs. */
+function refuseDocument(x: Exchange, deps: EndpointDeps, context: () => GatewayContext, refused: Extract<Resolution<unknown>, { outcome: 'refused' }>, operationName: unknown): Reply {
+  return refuseOperation(x, deps, context, 400, graphqlErrorBody(refused.message, refused.code), typeof operationName === 'string' ? operationName : undefined);
+}
+
+/** A GET with trusted documents: refused, or Apollo's answer to the listed document's text (Apollo's GET rules apply: CSRF, no mutations), or to the request as it is. */
+function trustedGet(x: Exchange, trusted: TrustedDocuments, deps: EndpointDeps, context: () => GatewayContext): Promise<Reply> | Reply {
+  const resolution = trusted.resolve(documentRequestOfSearch(x.search));
+  if (resolution.outcome === 'refused') return refuseDocument(x, deps, context, resolution, new URLSearchParams(x.search).get('operationName'));
+  return viaApollo(x, undefined, deps, context, resolution.outcome === 'listed' ? searchWithDocument(x.search, resolution.listed.body) : x.search);
+}
+
+/**
+ * A POST body with trusted documents: refused, or the body to run with its listed document
+ * (`{query, variables, operationName}`, the listed text as `query`: what Apollo and graphql-sse
+ * read), or the body as it is (not listed, allowed).
+ */
+function screenPost(x: Exchange, body: unknown, trusted: TrustedDocuments, deps: EndpointDeps, context: () => GatewayContext): { refusal: Reply } | { body: unknown; listed?: ListedDocument } {
+  const request = isRecord(body) ? body : {};
+  const resolution = trusted.resolve(request);
+  if (resolution.outcome === 'refused') return { refusal: refuseDocument(x, deps, context, resolution, request.operationName) };
+  if (resolution.outcome !== 'listed') return { body };
+  const { listed } = resolution;
+  // Only the fields the request has: Apollo refuses an `operationName` or `variables` that is there and undefined.
+  const rewritten: Record<string, unknown> = { query: listed.body };
+  for (const field of ['variables', 'operationName']) if (field in request) rewritten[field] = request[field];
+  return { body: rewritten, listed };
+}
+
 /** The answer before decorators: a refusal, an event stream, the fast path's, or Apollo's. */
 async function answer(x: Exchange, deps: EndpointDeps, context: () => GatewayContext): Promise<Reply> {
   if (x.method !== 'GET' && x.method !== 'POST') return graphqlErrorReply(405, 'Use GET or POST.', 'METHOD_NOT_ALLOWED', { allow: 'GET, POST' });
@@ -108,11 +152,23 @@ async function answer(x: Exchange, deps: EndpointDeps, context: () => GatewayCon
   const json = acceptsJson(x.header('accept'));
   const sse = !json && deps.sse && wantsEventStream(x) ? deps.sse : undefined;
   if (!sse && !json) return refuseUnacceptable(x, deps, context);
-  if (x.method === 'GET') return viaApollo(x, undefined, deps, context);
+  if (x.method === 'GET') return deps.trusted ? trustedGet(x, deps.trusted, deps, context) : viaApollo(x, undefined, deps, context);
   const read = await readPost(x, deps.maxBodyBytes);
   if ('refusal' in read) return read.refusal;
-  if (sse) return sse.handle(x, read.body);
-  return (await deps.fastPath?.handle(x, read.body, context)) ?? viaApollo(x, read.body, deps, context);
+  let { body } = read;
+  let listed: ListedDocument | undefined;
+  if (deps.trusted) {
+    const screened = screenPost(x, body, deps.trusted, deps, context);
+    if ('refusal' in screened) return screened.refusal;
+    ({ body, listed } = screened);
+  }
+  if (sse) return sse.handle(x, body, deps.trusted && { listed });
+  if (!listed) return (await deps.fastPath?.handle(x, body, context)) ?? viaApollo(x, body, deps, context);
+  // A listed document runs as compiled at start-up; where the fast path steps aside (or the
+  // request names no operation of it), Apollo answers its text.
+  const { variables, operationName } = body as { variables?: unknown; operationName?: unknown };
+  const known = operationName === undefined || operationName === null || typeof operationName === 'string' ? listed.operation(operationName) : undefined;
+  return (known && await deps.fastPath?.run(x, known, variables, context)) ?? viaApollo(x, body, deps, context);
 }
 
 export function createGraphQLEndpoint(deps: EndpointDeps): RouteHandler {

@@ -21,6 +21,9 @@
  * - Variables that do not coerce (errors without a path: nothing ran): go to Apollo to answer.
  * - Error normalisation and formatError: OperationConcerns.formatErrors, the same as Apollo's.
  * - Response headers: Apollo sets only `content-type` here (cache control is disabled).
+ * A trusted document (TRUSTED_DOCUMENTS, graphql/trusted-documents/) is the one exception to "only
+ * what Apollo validated": it was parsed, validated against the same rules and compiled at
+ * start-up, and `run` answers it as `handle` answers a repeat, through the same function.
  * An Apollo plugin with per-request hooks that is not marked with `honouredByFastPath()` makes
  * this path step aside entirely (`createFastPath` returns undefined): a test enumerates
  * Apollo's registered plugins.
@@ -31,7 +34,7 @@ import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { GatewayContext, RequestInfo } from '../context';
 import type { Reply } from '../http/reply';
 import { toGraphQLError } from './jit-executor';
-import type { OperationStore } from './operation-store';
+import type { KnownOperation, OperationStore } from './operation-store';
 import type { OperationConcerns } from './operation';
 
 /** Plugin hooks Apollo calls per request (the others run at start-up and shutdown). */
@@ -87,6 +90,13 @@ export interface FastPath {
    * request's context (the endpoint's, which Apollo would use too).
    */
   handle(request: RequestInfo, body: unknown, context: () => GatewayContext): Promise<Reply | undefined>;
+  /**
+   * The answer to running `known` (a trusted document's operation, compiled at start-up) with
+   * `variables`, as `handle` runs the operations it finds; undefined, having run nothing, when
+   * Apollo should answer instead (an `Accept` this path does not take, variables that are not an
+   * object or do not coerce, an operation the upstream-call limit refuses).
+   */
+  run(request: RequestInfo, known: KnownOperation, variables: unknown, context: () => GatewayContext): Promise<Reply | undefined>;
 }
 
 /** The content type Apollo would choose for an `Accept` header, for the values this path takes; else undefined. */
@@ -108,30 +118,34 @@ export function createFastPath(deps: FastPathDeps): FastPath | undefined {
     deps.onStepAside?.(blockers);
     return undefined;
   }
+  const run: FastPath['run'] = async (request, known, variables, contextOf) => {
+    const contentType = responseType(request.header('accept'));
+    if (contentType === undefined || (variables !== undefined && variables !== null && !isRecord(variables))) return undefined;
+    if (operations.admit(schema, known.document, `#${known.id}`, known.operationName, variables)) return undefined;
+
+    const context = contextOf();
+    const span = operations.begin(request.started);
+    const result = await known.compiled.query(undefined, context, variables ?? {});
+    let errors: GraphQLFormattedError[] | undefined;
+    if (result.errors) {
+      // Errors without a path come before execution (variables that do not coerce): Apollo
+      // answers those with its own status and messages, and nothing has been called yet. The
+      // span is dropped unended: Apollo's pipeline begins the operation's own.
+      if (result.errors.some((e) => !e.path)) return undefined;
+      errors = operations.formatErrors(result.errors.map(toGraphQLError));
+    }
+    span.end({ context, operationName: known.operationName, data: result.data, errors });
+    deps.onAnswered?.();
+    return { status: 200, headers: { 'content-type': contentType }, body: `${JSON.stringify({ errors, data: result.data })}\n` };
+  };
   return {
+    run,
     async handle(request, body, contextOf) {
-      const contentType = responseType(request.header('accept'));
-      if (contentType === undefined || !isRecord(body) || typeof body.query !== 'string' || body.extensions !== undefined) return undefined;
+      if (!isRecord(body) || typeof body.query !== 'string' || body.extensions !== undefined) return undefined;
       const { query, variables, operationName } = body;
-      if (variables !== undefined && variables !== null && !isRecord(variables)) return undefined;
       if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return undefined;
       const known = store.get(query, operationName);
-      if (!known || operations.admit(schema, known.document, `#${known.id}`, known.operationName, variables)) return undefined;
-
-      const context = contextOf();
-      const span = operations.begin(request.started);
-      const result = await known.compiled.query(undefined, context, variables ?? {});
-      let errors: GraphQLFormattedError[] | undefined;
-      if (result.errors) {
-        // Errors without a path come before execution (variables that do not coerce): Apollo
-        // answers those with its own status and messages, and nothing has been called yet. The
-        // span is dropped unended: Apollo's pipeline begins the operation's own.
-        if (result.errors.some((e) => !e.path)) return undefined;
-        errors = operations.formatErrors(result.errors.map(toGraphQLError));
-      }
-      span.end({ context, operationName: known.operationName, data: result.data, errors });
-      deps.onAnswered?.();
-      return { status: 200, headers: { 'content-type': contentType }, body: `${JSON.stringify({ errors, data: result.data })}\n` };
+      return known ? run(request, known, variables, contextOf) : undefined;
     },
   };
 }

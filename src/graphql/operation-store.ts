@@ -14,8 +14,22 @@ export interface KnownOperation {
   document: DocumentNode;
   /** The name of the operation the request resolved to (for logs and metrics). */
   operationName: string | null;
-  /** Stands for the operation text in other caches' keys (a number, not the text). */
+  /**
+   * Stands for the operation text in other caches' keys (a number, not the text): the
+   * upstream-call limit caches costs by it. Unique in the process, whoever made the operation
+   * (a store, or the trusted documents' list): see nextOperationId().
+   */
   id: number;
+}
+
+let lastOperationId = 0;
+
+/**
+ * A new KnownOperation id. One sequence for the process: two operations of different texts must
+ * never share an id, or one would be admitted with the other's cached cost.
+ */
+export function nextOperationId(): number {
+  return ++lastOperationId;
 }
 
 /**
@@ -26,7 +40,6 @@ export interface KnownOperation {
  */
 export class OperationStore {
   private readonly operations: LRUCache<string, KnownOperation>;
-  private nextId = 1;
 
   constructor(maxOperations = 1000, maxBytes = 16 * 1024 * 1024) {
     this.operations = new LRUCache({
@@ -55,7 +68,7 @@ export class OperationStore {
   }
 
   add(query: string, requestedName: string | null | undefined, entry: Omit<KnownOperation, 'id'>): KnownOperation {
-    const known = { ...entry, id: this.nextId++ };
+    const known = { ...entry, id: nextOperationId() };
     this.operations.set(OperationStore.key(query, requestedName), known);
     return known;
   }

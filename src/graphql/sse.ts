@@ -13,7 +13,7 @@ import { createHandler } from 'graphql-sse';
 
 import { StreamInterruptedError, type Reply } from '../http/reply';
 import type { Exchange } from '../http/router';
-import type { LiveOperations, SubscriptionParams } from './subscriptions';
+import type { LiveOperations, Screened, SubscriptionParams } from './subscriptions';
 
 /** Whether a request asks for an event stream (graphql-sse's client sends exactly this Accept). */
 export function wantsEventStream(x: Exchange): boolean {
@@ -21,8 +21,11 @@ export function wantsEventStream(x: Exchange): boolean {
 }
 
 export interface SseEndpoint {
-  /** Answers one POST whose JSON body was read: the event stream, or graphql-sse's refusal. */
-  handle(x: Exchange, body: unknown): Promise<Reply>;
+  /**
+   * Answers one POST whose JSON body was read: the event stream, or graphql-sse's refusal.
+   * `screened`: what the endpoint decided of its document (trusted documents), if it did.
+   */
+  handle(x: Exchange, body: unknown, screened?: Screened): Promise<Reply>;
   /**
    * Ends every open stream's subscription and cuts its response: shutdown. Not a clean end,
    * which graphql-sse's client takes for the end of the subscription; a cut one it retries
@@ -34,12 +37,13 @@ export interface SseEndpoint {
 export function createSseEndpoint(live: LiveOperations): SseEndpoint {
   const open = new Set<TrackedStream>();
   let closed = false;
-  const handler = createHandler<Exchange>({
+  // The request's context (graphql-sse's RequestContext) carries what the endpoint screened.
+  const handler = createHandler<Exchange, Screened | undefined>({
     // No reservations: every stream is a connection of its own (distinct connections mode).
     authenticate: () => null,
     onSubscribe(req, params) {
       const x = req.raw;
-      const prepared = live.prepare(params as SubscriptionParams, { header: (name) => x.header(name), requestId: x.requestId, started: x.started }, 'sse');
+      const prepared = live.prepare(params as SubscriptionParams, { header: (name) => x.header(name), requestId: x.requestId, started: x.started }, 'sse', req.context);
       // A refusal is one `next` event with the errors, then `complete`: an EventSource-style
       // client reads it as an answer rather than retrying a failed connection.
       return 'errors' in prepared ? { data: null, errors: prepared.errors } as never : prepared as never;
@@ -49,9 +53,9 @@ export function createSseEndpoint(live: LiveOperations): SseEndpoint {
     subscribe: (args) => live.subscribe(args) as never,
   });
   return {
-    async handle(x, body) {
+    async handle(x, body, screened) {
       const [stream, init] = await handler({
-        method: x.method, url: x.pathname + x.search, body: body as Record<string, unknown>, raw: x, context: undefined,
+        method: x.method, url: x.pathname + x.search, body: body as Record<string, unknown>, raw: x, context: screened,
         // graphql-sse compares Accept to `text/event-stream` exactly; the route chose this handler by it.
         headers: { get: (name) => (name === 'accept' ? 'text/event-stream' : x.header(name.toLowerCase())) },
       });

@@ -1,10 +1,10 @@
 /**
  * What a subscription goes through whichever live transport carries it (graphql-ws in
- * http/websocket.ts, GraphQL over SSE in graphql/sse.ts): the same parse limits, validation rules,
- * upstream-call limit, context factory and error formatting as a query (operation.ts), the
- * per-operation log line at its end, and the gauge of active subscriptions. Transports hand
- * over the request and where it came from; they get back execution arguments or a refusal, and
- * a stream of results already formatted.
+ * http/websocket.ts, GraphQL over SSE in graphql/sse.ts): the same trusted documents, parse
+ * limits, validation rules, upstream-call limit, context factory and error formatting as a
+ * query (operation.ts), the per-operation log line at its end, and the gauge of active
+ * subscriptions. Transports hand over the request and where it came from; they get back
+ * execution arguments or a refusal, and a stream of results already formatted.
  */
 import {
   GraphQLError, getOperationAST, parse, specifiedRules, subscribe, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult,
@@ -17,6 +17,7 @@ import { exceedsBytes } from '../limits/document-size';
 import type { Logger } from '../logger';
 import type { Metrics } from '../observability/metrics';
 import type { OperationConcerns, OperationSpan } from './operation';
+import type { ListedDocument, TrustedDocuments } from './trusted-documents/list';
 
 export type LiveTransport = 'ws' | 'sse';
 
@@ -25,6 +26,18 @@ export interface SubscriptionParams {
   query?: unknown;
   variables?: unknown;
   operationName?: unknown;
+  /** A trusted document's id (TRUSTED_DOCUMENTS); graphql-ws carries it beside an empty `query`. */
+  documentId?: unknown;
+  extensions?: unknown;
+}
+
+/**
+ * What the endpoint already decided of a subscription's document, before its transport read the
+ * request (SSE: graphql-sse reads only a `query`, so the endpoint resolves ids and refuses first):
+ * the trusted document it runs, if any. prepare() does not resolve (nor count) it again.
+ */
+export interface Screened {
+  listed: ListedDocument | undefined;
 }
 
 /** Where a subscription came from: its credentials' headers, its request id, when it arrived. */
@@ -41,6 +54,8 @@ export interface LiveOperationsDeps {
   metrics: Metrics;
   logger: Logger;
   limits: { maxTokens: number; maxDocumentBytes: number };
+  /** With TRUSTED_DOCUMENTS: subscriptions resolve their documents as queries do; absent on `/subgraph`. */
+  trusted?: TrustedDocuments;
 }
 
 export interface LiveOperations {
@@ -48,7 +63,7 @@ export interface LiveOperations {
    * Parses, validates and admits one subscription, and makes its context: its execution
    * arguments, or the formatted errors that refuse it (its log line already written).
    */
-  prepare(params: SubscriptionParams, origin: SubscriptionOrigin, transport: LiveTransport): ExecutionArgs | { errors: GraphQLFormattedError[] };
+  prepare(params: SubscriptionParams, origin: SubscriptionOrigin, transport: LiveTransport, screened?: Screened): ExecutionArgs | { errors: GraphQLFormattedError[] };
   /**
    * `subscribe()` of prepared arguments: results with their errors formatted; an error the
    * source throws is delivered as a last result rather than cutting the stream. When it ends, by
@@ -97,20 +112,36 @@ function paramsProblem(params: SubscriptionParams): GraphQLError | undefined {
   return undefined;
 }
 
-/** A subscription's document, checked as Apollo checks a query's (and then its upstream-call limit), or the errors refusing it. */
-function checkSubscription(params: SubscriptionParams, { schema, operations, limits }: LiveOperationsDeps): { document: DocumentNode; name: string | undefined } | { errors: readonly GraphQLError[] } {
-  const problem = paramsProblem(params);
-  if (problem) return { errors: [problem] };
+/**
+ * A subscription's document and the key its cost is cached by: a trusted document's as checked at
+ * start-up, or the text's parsed and validated as Apollo checks a query's; or the errors refusing it.
+ */
+function documentOf(params: SubscriptionParams, { schema, operations, limits, trusted }: LiveOperationsDeps, screened: Screened | undefined): { document: DocumentNode; key: string } | { errors: readonly GraphQLError[] } {
+  const resolution = screened ? undefined : trusted?.resolve(params);
+  if (resolution?.outcome === 'refused') return { errors: [new GraphQLError(resolution.message, { extensions: { code: resolution.code } })] };
+  const listed = screened?.listed ?? (resolution?.outcome === 'listed' ? resolution.listed : undefined);
+  if (listed) return { document: listed.document, key: `sha256:${listed.id}` };
   const document = parseDocument(params, limits);
   if (document instanceof GraphQLError) return { errors: [document] };
   // Rules given to validate() replace graphql-js's own: both, as Apollo runs them.
   const invalid = validate(schema, document, [...specifiedRules, ...operations.validationRules]);
   if (invalid.length > 0) return { errors: invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) };
+  return { document, key: params.query as string };
+}
+
+/** A subscription's document, checked as Apollo checks a query's (and then its upstream-call limit), or the errors refusing it. */
+function checkSubscription(params: SubscriptionParams, deps: LiveOperationsDeps, screened: Screened | undefined): { document: DocumentNode; name: string | undefined } | { errors: readonly GraphQLError[] } {
+  const problem = paramsProblem(params);
+  if (problem) return { errors: [problem] };
+  const checked = documentOf(params, deps, screened);
+  if ('errors' in checked) return checked;
+  const { schema, operations } = deps;
+  const { document } = checked;
   const operationName = params.operationName as string | undefined;
   const operation = getOperationAST(document, operationName);
   if (!operation) return { errors: [badRequest('The document names no operation to run (give `operationName`).')] };
   if (operation.operation !== 'subscription') return { errors: [badRequest('Only subscriptions are served here: send queries as a plain POST or GET on /graphql.')] };
-  const refusal = operations.admitSubscription(schema, document, params.query as string, operationName, params.variables as Record<string, unknown> | undefined);
+  const refusal = operations.admitSubscription(schema, document, checked.key, operationName, params.variables as Record<string, unknown> | undefined);
   return refusal ? { errors: [refusal] } : { document, name: operation.name?.value };
 }
 
@@ -168,11 +199,11 @@ export function createLiveOperations(deps: LiveOperationsDeps): LiveOperations {
   };
 
   return {
-    prepare(params, origin, transport) {
+    prepare(params, origin, transport, screened) {
       const span = operations.begin(origin.started);
       const cancel = new Canceller();
       const context = createContext({ requestId: origin.requestId, started: origin.started, header: origin.header, signal: cancel.signal });
-      const checked = checkSubscription(params, deps);
+      const checked = checkSubscription(params, deps, screened);
       if ('errors' in checked) {
         const errors = operations.formatErrors(checked.errors);
         span.end({ context, operationName: typeof params.operationName === 'string' ? params.operationName : undefined, data: undefined, errors });

@@ -9,6 +9,8 @@ import type { AttemptInfo } from '../upstream/client';
 
 export type IdentityClass = 'token' | 'aksk' | 'anonymous';
 
+export type TrustedDocumentOutcome = 'listed' | 'unlisted' | 'refused';
+
 const MAX_OPERATION_NAMES = 100;
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -22,6 +24,8 @@ export interface Metrics {
   budget(identityClass: IdentityClass, remaining: number | undefined, refused: boolean): void;
   /** An operation answered by the fast path (graphql/fast-path.ts) rather than Apollo's pipeline. */
   fastPathAnswered(): void;
+  /** An operation's document resolved against the trusted documents (TRUSTED_DOCUMENTS): listed, unlisted (allowed), or refused. */
+  trustedDocument(outcome: TrustedDocumentOutcome): void;
   /** Live keys this replica polls now (LivePolls' `onPollers`). */
   livePollers(active: number): void;
   /** One live poll's outcome (LivePolls' `onPoll`): `skipped` ones, never sent, are counted apart. */
@@ -102,6 +106,17 @@ function liveMetrics(registry: Registry): Pick<Metrics, 'livePollers' | 'livePol
   };
 }
 
+/** The series of TRUSTED_DOCUMENTS (graphql/trusted-documents/): none is written without a manifest. */
+function trustedDocumentMetrics(registry: Registry): Pick<Metrics, 'trustedDocument'> {
+  const documents = new Counter({
+    name: 'graphql_trusted_documents_total',
+    help: 'GraphQL operations by their document and TRUSTED_DOCUMENTS (listed: a trusted document; unlisted: another, allowed in allow mode; refused: unlisted in require mode, or an unknown documentId).',
+    labelNames: ['outcome'], registers: [registry],
+  });
+  const outcomes = children((outcome: TrustedDocumentOutcome) => documents.labels({ outcome }));
+  return { trustedDocument: (outcome) => outcomes(outcome).inc() };
+}
+
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -136,6 +151,7 @@ export function createMetrics(): Metrics {
   return {
     registry,
     ...liveMetrics(registry),
+    ...trustedDocumentMetrics(registry),
     httpRequest(route, method, status, seconds) {
       const child = httpChildren(route, method, status);
       child.count.inc();
@@ -158,6 +174,7 @@ export function createMetrics(): Metrics {
     fastPathAnswered() {
       fastPath.inc();
     },
+
     budget(cls, remaining, refused) {
       if (remaining !== undefined) budgetRemaining.set({ identity_class: cls }, remaining);
       if (refused) budgetRefused.inc({ identity_class: cls });

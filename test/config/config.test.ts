@@ -38,9 +38,18 @@ describe('loadConfig()', () => {
     ['HUAWEICLOUD_SDK_PROJECT_ID', 'a/b'], ['GRAPHIQL', 'maybe'], ['LOG_LEVEL', 'loud'], ['HUAWEICLOUD_SDK_AK', 'only-ak'],
     ['HUAWEICLOUD_SDK_SK', 'only-sk'], ['HUAWEICLOUD_SDK_SECURITY_TOKEN', 'only-token'],
     ['LIVE_POLL_INTERVAL_MS', '50'], ['LIVE_POLL_INTERVAL_MS', 'often'], ['MAX_LIVE_WATCHES', '0'], ['MAX_LIVE_WATCHES', '1e3'],
+    ['TRUSTED_DOCUMENTS_MODE', 'strict'], ['TRUSTED_DOCUMENTS_MODE', 'REQUIRE'],
   ])('stops on a bad %s, naming it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it('reads TRUSTED_DOCUMENTS (allow by default) and TRUSTED_DOCUMENTS_MODE; the file itself is read when the gateway starts', () => {
+    expect(loadConfig({}).trustedDocuments).toBeNull();
+    expect(loadConfig({ TRUSTED_DOCUMENTS: '/nonexistent/manifest.json' }).trustedDocuments).toEqual({ file: '/nonexistent/manifest.json', mode: 'allow' });
+    expect(loadConfig({ TRUSTED_DOCUMENTS: 'm.json', TRUSTED_DOCUMENTS_MODE: 'require' }).trustedDocuments).toEqual({ file: 'm.json', mode: 'require' });
+    expect(() => loadConfig({ TRUSTED_DOCUMENTS: 'm.json', TRUSTED_DOCUMENTS_MODE: 'strict' })).toThrow('TRUSTED_DOCUMENTS_MODE must be allow or require, got "strict"');
+    expect(() => loadConfig({ TRUSTED_DOCUMENTS_MODE: 'require' })).toThrow(new ConfigError('TRUSTED_DOCUMENTS_MODE needs TRUSTED_DOCUMENTS (the path of the manifest of trusted documents)'));
   });
 
   it('allows loopback origins outside production and none in production unless CORS_ORIGINS says', () => {

@@ -1,0 +1,124 @@
+/**
+ * The trusted documents as the gateway runs them: each document of the manifest parsed,
+ * validated and compiled once, at start-up, so that a request naming one skips parsing and
+ * validation (the fast path runs its compiled operation directly). A document that does not
+ * parse or validate stops start-up, like a bad variable, with one line naming the file and
+ * the entry.
+ */
+import { readFileSync } from 'node:fs';
+
+import {
+  GraphQLError, Kind, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type ValidationRule,
+} from 'graphql';
+import { compileQuery, isCompiledQuery } from 'graphql-jit';
+
+import type { TrustedDocumentsConfig, TrustedDocumentsMode } from '../../config';
+import { exceedsBytes } from '../../limits/document-size';
+import { releaseTokenChain } from '../document-memory';
+import { nextOperationId, type KnownOperation } from '../operation-store';
+import { entryLabel, manifestError, parseManifest, type ManifestEntry } from './manifest';
+import { resolveDocument, type DocumentRequest, type Resolution } from './resolve';
+
+/** A document of the manifest, checked and compiled. */
+export interface ListedDocument {
+  /** The lowercase hex SHA-256 of `body`. */
+  id: string;
+  body: string;
+  /** Parsed (token chain released) and validated at start-up. */
+  document: DocumentNode;
+  /**
+   * Its operation a request names (`operationName`), or its only one when the request names
+   * none, compiled; undefined when there is no such operation (Apollo's pipeline then answers).
+   */
+  operation(requestedName: string | null | undefined): KnownOperation | undefined;
+}
+
+export interface TrustedDocuments {
+  mode: TrustedDocumentsMode;
+  /** Documents listed. */
+  readonly size: number;
+  /** The document a request names (or carries) resolved against the list, counted by `onResolved`. */
+  resolve(request: DocumentRequest): Resolution<ListedDocument>;
+}
+
+export interface TrustedDocumentsDeps {
+  /** The public schema. */
+  schema: GraphQLSchema;
+  /** OperationConcerns' rules (depth, aliases, directives, operation types), checked with graphql-js's own. */
+  validationRules: readonly ValidationRule[];
+  limits: { maxTokens: number; maxDocumentBytes: number };
+  /** Each resolution's outcome (metrics): listed, unlisted, or refused; a request that names no document is not counted. */
+  onResolved?: (outcome: 'listed' | 'unlisted' | 'refused') => void;
+}
+
+/** Throws a ConfigError naming the file and the entry when its document is not one the gateway would run. */
+function toDocument(file: string, entry: ManifestEntry, deps: TrustedDocumentsDeps): DocumentNode {
+  const fail = (problem: string): never => { throw manifestError(file, `${entryLabel(entry.id, entry.name)}: ${problem}`); };
+  if (exceedsBytes(entry.body, deps.limits.maxDocumentBytes)) fail(`the document is larger than MAX_DOCUMENT_BYTES (${deps.limits.maxDocumentBytes})`);
+  let document: DocumentNode;
+  try {
+    document = parse(entry.body, { maxTokens: deps.limits.maxTokens });
+  } catch (error) {
+    return fail(`the document does not parse: ${error instanceof GraphQLError ? error.message : String(error)}`);
+  }
+  releaseTokenChain(document);
+  // Rules given to validate() replace graphql-js's own: both, as Apollo runs them.
+  const [invalid] = validate(deps.schema, document, [...specifiedRules, ...deps.validationRules]);
+  if (invalid) fail(`the document does not validate against the schema: ${invalid.message}`);
+  // A valid document has an operation (a fragment nothing spreads is invalid).
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  if (entry.name !== null) {
+    const named = operations.find((o) => o.name?.value === entry.name);
+    if (!named) fail(`the document has no operation named ${JSON.stringify(entry.name)}`);
+    else if (entry.type !== null && named.operation !== entry.type) fail(`the operation is a ${named.operation}, not a ${JSON.stringify(entry.type)} as the manifest says`);
+  }
+  return document;
+}
+
+/** Each operation of a validated document compiled with graphql-jit, as jit-executor.ts compiles Apollo's. */
+function compileOperations(schema: GraphQLSchema, document: DocumentNode): ListedDocument['operation'] {
+  const byName = new Map<string, KnownOperation>();
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    const operationName = definition.name?.value ?? null;
+    const compiled = compileQuery(schema, document, operationName ?? undefined);
+    // A validated document compiles; graphql-jit refusing one would be a bug of its own.
+    if (!isCompiledQuery(compiled)) throw new Error(`graphql-jit did not compile a validated operation: ${compiled.errors?.[0]?.message ?? 'no reason given'}`);
+    byName.set(operationName ?? '', { compiled, document, operationName, id: nextOperationId() });
+  }
+  const sole = byName.size === 1 ? [...byName.values()][0] : undefined;
+  return (requestedName) => (requestedName === undefined || requestedName === null ? sole : byName.get(requestedName));
+}
+
+/** The list of a manifest's entries (parseManifest()), each checked and compiled; a ConfigError naming `file` and the entry otherwise. */
+export function createTrustedDocuments(entries: readonly ManifestEntry[], mode: TrustedDocumentsMode, file: string, deps: TrustedDocumentsDeps): TrustedDocuments {
+  const byId = new Map<string, ListedDocument>();
+  const byBody = new Map<string, ListedDocument>();
+  for (const entry of entries) {
+    const document = toDocument(file, entry, deps);
+    const listed: ListedDocument = { id: entry.id, body: entry.body, document, operation: compileOperations(deps.schema, document) };
+    byId.set(entry.id, listed);
+    byBody.set(entry.body, listed);
+  }
+  const lookup = { byId: (id: string) => byId.get(id), byBody: (text: string) => byBody.get(text) };
+  return {
+    mode,
+    size: byId.size,
+    resolve(request) {
+      const resolution = resolveDocument(request, lookup, mode);
+      if (resolution.outcome !== 'absent') deps.onResolved?.(resolution.outcome);
+      return resolution;
+    },
+  };
+}
+
+/** TRUSTED_DOCUMENTS read, parsed, checked and compiled; a ConfigError naming the file (and the entry) when any of it fails. */
+export function loadTrustedDocuments({ file, mode }: TrustedDocumentsConfig, deps: TrustedDocumentsDeps): TrustedDocuments {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw manifestError(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return createTrustedDocuments(parseManifest(text, file), mode, file, deps);
+}
