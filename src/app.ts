@@ -21,6 +21,7 @@ import { RedisStore } from './shared-upstream/redis-store';
 import { createSharedUpstream } from './shared-upstream/client';
 import type { SharedStore } from './shared-upstream/store';
 import { createUpstreamClient, type UpstreamClientOptions } from './upstream/client';
+import { selectProxy, type UpstreamProxy } from './upstream/proxy';
 
 /** The project the simulator's demo uses when none is configured (the simulator accepts any). */
 export const DEMO_PROJECT_ID = '0123456789abcdef0123456789abcdef';
@@ -73,6 +74,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const client = createSharedUpstream({
     client: createUpstreamClient({
       endpoint,
+      proxy: simulator ? undefined : upstreamProxy(config, endpoint, logger),
       timeoutMs: config.upstream.timeoutMs,
       retries: config.upstream.retries,
       onAttempt: (attempt) => {
@@ -117,6 +119,23 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       await closeBelowGateway();
     },
   };
+}
+
+/**
+ * The proxy upstream calls go through, from HTTPS_PROXY, HTTP_PROXY and NO_PROXY, said once in
+ * the log when any is set (its credentials as `***`). The embedded simulator, in this process,
+ * is never proxied.
+ */
+function upstreamProxy(config: Config, endpoint: string, logger: Logger): UpstreamProxy | undefined {
+  const { proxy: settings } = config.upstream;
+  const route = selectProxy(endpoint, settings);
+  if (route.kind === 'proxied') {
+    logger.info({ proxy: route.proxy.shown, variable: route.proxy.variable }, 'upstream calls go through a proxy');
+    return { origin: route.proxy.origin, ...(route.proxy.authorization === undefined ? {} : { authorization: route.proxy.authorization }) };
+  }
+  if (route.kind === 'bypassed') logger.info({ variable: route.variable, entry: route.entry }, 'upstream calls go direct: NO_PROXY names the upstream');
+  else if (settings.http || settings.https) logger.info({ scheme: new URL(endpoint).protocol.slice(0, -1) }, 'upstream calls go direct: no proxy variable for this scheme');
+  return undefined;
 }
 
 /**

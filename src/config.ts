@@ -5,6 +5,7 @@
  */
 import { bool, ConfigError, int, str, type Env } from './env';
 import { isId } from './ids';
+import { parseNoProxy, redactProxyUrl, type NoProxy, type ProxySettings, type ProxyVariable } from './upstream/proxy';
 import { RDS_REGIONS, rdsEndpoint } from './upstream/regions';
 
 export { ConfigError } from './env';
@@ -21,6 +22,8 @@ export interface UpstreamConfig {
   cacheStaleMs: number;
   budgetPerMinute: number;
   maxCallsPerOperation: number;
+  /** HTTPS_PROXY, HTTP_PROXY and NO_PROXY (either case); upstream/proxy.ts applies them to the endpoint. */
+  proxy: ProxySettings;
 }
 
 export interface ServiceCredentials {
@@ -160,6 +163,63 @@ function endpoint(env: Env): string | null {
   return resolved;
 }
 
+/** The variable of a pair that is set, the lower-case one first (as curl and undici read them); blank counts as unset. */
+function pick(env: Env, lower: string, upper: string): { variable: string; value: string } | null {
+  for (const variable of [lower, upper]) {
+    const value = str(env, variable);
+    if (value !== null) return { variable, value };
+  }
+  return null;
+}
+
+/** curl's default port for a proxy URL that names none (1080, or 443 for an https proxy). */
+const CURL_PROXY_PORT = '1080';
+
+/**
+ * A proxy URL as curl takes it: `[scheme://][user[:password]@]host[:port]`, `http://` when no
+ * scheme is given, port 1080 when none is (443 for `https://`). The credentials become a Basic
+ * Proxy-Authorization; no message here ever shows them.
+ */
+function proxyVariable(env: Env, lower: string, upper: string): ProxyVariable | null {
+  const set = pick(env, lower, upper);
+  if (set === null) return null;
+  const { variable, value } = set;
+  const refuse = (why: string): never => {
+    throw new ConfigError(`${variable} must be a proxy URL, http://[user:password@]host[:port] (or https://); ${JSON.stringify(redactProxyUrl(value).slice(0, 120))} ${why}`);
+  };
+  let url: URL;
+  try { url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`); } catch { return refuse('does not parse'); }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') refuse(`has the scheme ${url.protocol.slice(0, -1)}`);
+  if (url.hostname === '') refuse('has no host');
+  if (url.pathname !== '/' || url.search || url.hash) refuse('has a path, query or fragment');
+  // The URL parser drops a default port (`:80`), so a port written out is seen in the text.
+  if (url.port === '' && url.protocol === 'http:' && !/:\d+\/?$/.test(value)) url.port = CURL_PROXY_PORT;
+  let authorization: string | undefined;
+  if (url.username !== '' || url.password !== '') {
+    let user: string;
+    let password: string;
+    try { [user, password] = [decodeURIComponent(url.username), decodeURIComponent(url.password)]; } catch { return refuse('has a user or password that is not valid percent-encoding'); }
+    authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  }
+  const origin = url.origin;
+  const shown = authorization === undefined ? origin : origin.replace('://', '://***@');
+  return authorization === undefined ? { variable, origin, shown } : { variable, origin, shown, authorization };
+}
+
+function noProxy(env: Env): NoProxy | null {
+  const set = pick(env, 'no_proxy', 'NO_PROXY');
+  if (set === null) return null;
+  try {
+    return { variable: set.variable, entries: parseNoProxy(set.value) };
+  } catch (error) {
+    throw new ConfigError(`${set.variable} must be a list of host names, addresses and address/bits ranges, each with an optional :port: ${(error as Error).message}`);
+  }
+}
+
+function proxySettings(env: Env): ProxySettings {
+  return { http: proxyVariable(env, 'http_proxy', 'HTTP_PROXY'), https: proxyVariable(env, 'https_proxy', 'HTTPS_PROXY'), noProxy: noProxy(env) };
+}
+
 function credentials(env: Env): ServiceCredentials | null {
   const ak = str(env, 'HUAWEICLOUD_SDK_AK');
   const sk = str(env, 'HUAWEICLOUD_SDK_SK');
@@ -196,6 +256,7 @@ export function loadConfig(env: Env = process.env): Config {
       cacheStaleMs: int(env, 'UPSTREAM_CACHE_STALE_MS', cacheTtlMs, 0, 3_600_000),
       budgetPerMinute: int(env, 'UPSTREAM_BUDGET_PER_MINUTE', 60, 1, 1_000_000_000),
       maxCallsPerOperation: int(env, 'MAX_UPSTREAM_CALLS_PER_OPERATION', 20, 1, 10_000),
+      proxy: proxySettings(env),
     },
     defaultProjectId: projectId,
     credentials: credentials(env),

@@ -7,6 +7,8 @@ export const REDACT_PATHS = [
   'req.headers["x-auth-token"]', 'req.headers.authorization', 'req.headers["x-subgraph-secret"]', 'req.headers.cookie',
   'headers["x-auth-token"]', 'headers.authorization', 'headers["X-Auth-Token"]', 'headers.Authorization',
   'token', 'sk', 'ak', 'securityToken', 'config.credentials', 'config.subgraphSecret',
+  // A proxy's Proxy-Authorization (upstream/proxy.ts), wherever a proxy object is logged whole.
+  'authorization', 'proxy.authorization', 'config.upstream.proxy.http.authorization', 'config.upstream.proxy.https.authorization',
 ];
 
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {

@@ -13,13 +13,14 @@
  */
 import { createHash } from 'node:crypto';
 
-import type { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 
 import type { CancelSignal } from '../cancel';
 import { AkGuard, type KeyVerdict } from './ak-guard';
 import { toListBackupsResult } from './answer';
-import { UpstreamBadResponseError, UpstreamCallCancelledError, UpstreamError, UpstreamHttpError, UpstreamTimeoutError } from './errors';
-import { createPool, exchange, probe } from './exchange';
+import { UpstreamBadResponseError, UpstreamCallCancelledError, UpstreamError, UpstreamHttpError, UpstreamNetworkError, UpstreamTimeoutError } from './errors';
+import { createPool, createProxiedPool, exchange, probe } from './exchange';
+import type { UpstreamProxy } from './proxy';
 import { createListBackupsRequest, toUpstreamTarget, type UpstreamTarget } from './request';
 import { backOff, defaultSleep, retryWait, type RetryPolicy } from './retry';
 import type { ListBackupsParams } from './url';
@@ -125,6 +126,8 @@ export interface UpstreamClientOptions {
   akFailuresBeforePause?: number;
   /** @default 5 minutes */
   akPauseMs?: number;
+  /** The forward proxy every call (the readiness probe too) goes through; app.ts picks it from the proxy variables. @default none */
+  proxy?: UpstreamProxy;
 }
 
 export interface AttemptInfo {
@@ -144,6 +147,8 @@ export interface AttemptInfo {
   requestId?: string;
   /** The error's class name, when the attempt failed. */
   error?: string;
+  /** Why no answer came, for an UpstreamNetworkError: Node's or undici's code (`ECONNREFUSED`), or the proxy's refusal (`PROXY_407`). */
+  networkCode?: string;
 }
 
 /**
@@ -159,12 +164,14 @@ function keyVerdict(error: unknown): KeyVerdict {
 /** What a failed attempt reports. */
 function failureInfo(error: unknown): Partial<AttemptInfo> {
   if (error instanceof UpstreamHttpError) return { status: error.status, errorCode: error.errorCode, requestId: error.requestId, error: error.name };
+  if (error instanceof UpstreamNetworkError) return { error: error.name, networkCode: error.code };
   return { error: error instanceof Error ? error.name : 'unknown', requestId: error instanceof UpstreamError ? error.requestId : undefined };
 }
 
 /** What every call of one client shares: its pool, its AK guard and its resolved options. */
 interface ClientParts {
-  pool: Pool;
+  /** The Pool to the upstream, or the same behind a proxy. */
+  pool: Dispatcher;
   target: UpstreamTarget;
   akGuard: AkGuard;
   timeoutMs: number;
@@ -228,12 +235,12 @@ async function callListBackups(client: ClientParts, params: ListBackupsParams, o
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   const {
     endpoint, timeoutMs, retries, maxRetryAfterMs = 5000, backoffBaseMs = 100, random = Math.random, sleep = defaultSleep, now = () => new Date(),
-    onAttempt, akFailuresBeforePause = 3, akPauseMs = 5 * 60_000,
+    onAttempt, akFailuresBeforePause = 3, akPauseMs = 5 * 60_000, proxy,
   } = options;
   // The clock that dates signatures also times the pause: one clock for what the cloud sees.
   const akGuard = new AkGuard({ failuresBeforePause: akFailuresBeforePause, pauseMs: akPauseMs, now: () => now().getTime() });
   const target = toUpstreamTarget(endpoint);
-  const pool = createPool(target.origin);
+  const pool = proxy ? createProxiedPool(target.origin, proxy, timeoutMs) : createPool(target.origin);
   const client: ClientParts = { pool, target, akGuard, timeoutMs, policy: { retries, backoffBaseMs, maxRetryAfterMs, random }, sleep, now, onAttempt };
   return {
     listBackups: (params, callOptions) => callListBackups(client, params, callOptions),

@@ -3,10 +3,11 @@
  * read the whole answer, and turn a failure to get one into a typed error (timeout, cancelled,
  * too large, network). What the answer says is read by answer.ts.
  */
-import { type Dispatcher, Pool, errors as undiciErrors } from 'undici';
+import { type Dispatcher, Pool, ProxyAgent, errors as undiciErrors } from 'undici';
 
 import type { CancelSignal } from '../cancel';
 import { UpstreamBadResponseError, UpstreamCallCancelledError, UpstreamNetworkError, UpstreamTimeoutError } from './errors';
+import type { UpstreamProxy } from './proxy';
 
 /** An answer larger than this is refused (the largest real page, 100 rows, is about 60 KB). */
 const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -25,12 +26,52 @@ export interface RawAnswer {
   text: string;
 }
 
+/** Every pool to the upstream, proxied or not. */
+const POOL_OPTIONS: Pool.Options = { connections: 256, keepAliveTimeout: 30_000, maxResponseSize: MAX_RESPONSE_BYTES, maxHeaderSize: MAX_RESPONSE_HEADER_BYTES };
+
 /**
- * One pool for the one origin; redirects are never followed (the API does not redirect) and
- * proxy variables are ignored (a proxy in front of RDS goes in RDS_ENDPOINT).
+ * One pool for the one origin; redirects are never followed (the API does not redirect). undici
+ * reads no proxy variable here: whether a proxy is used was decided at start-up (proxy.ts).
  */
 export function createPool(origin: string): Pool {
-  return new Pool(origin, { connections: 256, keepAliveTimeout: 30_000, maxResponseSize: MAX_RESPONSE_BYTES, maxHeaderSize: MAX_RESPONSE_HEADER_BYTES });
+  return new Pool(origin, POOL_OPTIONS);
+}
+
+/**
+ * A client to the proxy for CONNECT. undici 7 retries a CONNECT whose socket the proxy closes
+ * before answering, at once and for ever, with the request queued where no timeout can stop it
+ * (nodejs/undici#3897; undici 8 fails it: #5441): here such a failure fails the request, as any
+ * other failure to reach the proxy does. A proxy that never answers CONNECT is given the
+ * upstream timeout.
+ */
+function createTunnelClient(origin: URL, options: object, timeoutMs: number): Dispatcher {
+  const pool = new Pool(origin, { ...options, headersTimeout: timeoutMs });
+  const connect = pool.connect.bind(pool) as (options: Dispatcher.ConnectOptions) => Promise<Dispatcher.ConnectData>;
+  return Object.assign(pool, {
+    connect: (options: Dispatcher.ConnectOptions) => connect(options).catch((error: unknown) => {
+      if ((error as { code?: unknown } | null)?.code !== 'UND_ERR_SOCKET') throw error;
+      throw Object.assign(new Error('the proxy closed the connection before it answered CONNECT'), { code: 'PROXY_CONNECT_CLOSED' });
+    }),
+  });
+}
+
+/**
+ * The upstream's pool behind a forward proxy: an https upstream through a CONNECT tunnel, an
+ * http one as absolute-form requests (`GET http://host/path`), as curl does (undici tunnels both
+ * by default; proxies often refuse CONNECT to port 80). Each pool, to the upstream through a
+ * tunnel or to the proxy, has the options of the direct one. `dispatch()` through an Agent needs
+ * the request's origin; the request's headers are copied, as ProxyAgent adds `host` to them.
+ */
+export function createProxiedPool(origin: string, proxy: UpstreamProxy, timeoutMs: number): Dispatcher {
+  const agent = new ProxyAgent({
+    ...POOL_OPTIONS,
+    uri: proxy.origin,
+    ...(proxy.authorization === undefined ? {} : { token: proxy.authorization }),
+    proxyTunnel: new URL(origin).protocol === 'https:' || new URL(proxy.origin).protocol === 'https:',
+    factory: (target, options) => new Pool(target, { ...POOL_OPTIONS, ...options }),
+    clientFactory: (target, options) => createTunnelClient(target, options, timeoutMs),
+  });
+  return agent.compose((dispatch) => (options, handler) => dispatch({ ...options, origin, headers: { ...(options.headers as Record<string, string> | undefined) } }, handler));
 }
 
 /** Node's code for a failed connection (`ECONNREFUSED`, `ECONNRESET`...), or undici's, for logs and metrics. */
@@ -39,6 +80,17 @@ function networkCode(error: unknown): string | undefined {
   const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
   const code = typeof cause === 'string' ? cause : own;
   return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * `PROXY_407` and the like when the proxy refused the request: undici says so only in its
+ * messages, "Proxy Authentication Required (407)" (a forwarded request) and "Proxy response
+ * (407) !== 200 when HTTP Tunneling" (a CONNECT), with a code that names no proxy.
+ */
+function proxyRefusal(error: unknown): string | undefined {
+  const message = (error as { message?: unknown } | null)?.message;
+  const status = typeof message === 'string' ? /^Proxy (?:Authentication Required|response) \((\d{3})\)/.exec(message)?.[1] : undefined;
+  return status === undefined ? undefined : `PROXY_${status}`;
 }
 
 /**
@@ -97,14 +149,14 @@ export function exchange(pool: Dispatcher, path: string, headers: Record<string,
         if (stopped === 'cancelled' || cancel?.aborted) reject(new UpstreamCallCancelledError());
         else if (stopped === 'timeout') reject(new UpstreamTimeoutError(Date.now() - started));
         else if (error instanceof undiciErrors.ResponseExceededMaxSizeError) reject(new UpstreamBadResponseError(`the body is larger than ${MAX_RESPONSE_BYTES} bytes`));
-        else reject(new UpstreamNetworkError(networkCode(error)));
+        else reject(new UpstreamNetworkError(proxyRefusal(error) ?? networkCode(error)));
       },
     });
   });
 }
 
 /** Whether the upstream answers HTTP at all (any status) within `timeoutMs`. */
-export async function probe(pool: Pool, path: string, timeoutMs: number): Promise<boolean> {
+export async function probe(pool: Dispatcher, path: string, timeoutMs: number): Promise<boolean> {
   try {
     const response = await pool.request({ method: 'GET', path, signal: AbortSignal.timeout(timeoutMs) });
     await response.body.dump();
