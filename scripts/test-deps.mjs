@@ -2,7 +2,8 @@
 /**
  * `npm test`'s first step: makes sure the programs the tests drive are on this machine, and
  * says what it did. The tests start their own Redis (Debian's `redis-server`, on free loopback
- * ports) and drive Debian's `chromium` (the browser tests), so a fresh machine needs both.
+ * ports), drive Debian's `chromium` (the browser tests) and run `openssl` (a test certificate),
+ * so a fresh machine needs them.
  *
  * Missing ones are installed with apt-get when this machine can (Debian or Ubuntu, as root or
  * with password-less sudo); otherwise this stops with the command to run, rather than letting
@@ -16,6 +17,8 @@ import fs from 'node:fs';
 const NEEDED = [
   { pkg: 'redis-server', present: () => onPath('redis-server') },
   { pkg: 'chromium', present: () => fs.existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium') },
+  // The outbound proxy test makes a self-signed certificate for an https upstream.
+  { pkg: 'openssl', present: () => onPath('openssl') },
 ];
 
 function onPath(command) {
