@@ -2,7 +2,10 @@
 /**
  * `npm test`'s first step: makes sure the programs the tests drive are on this machine, and
  * says what it did. The tests start their own Redis (Debian's `redis-server`, on free loopback
- * ports) and drive Debian's `chromium` (the browser tests), so a fresh machine needs both.
+ * ports), drive Debian's `chromium` (the browser tests), start a real Prometheus and run
+ * `promtool` on deploy/'s rules and configuration (Debian's `prometheus`, which ships both), and
+ * validate deploy/compose.yaml with `docker-compose config` (Debian's `docker-compose`; no
+ * Docker engine needed), so a fresh machine needs all four.
  *
  * Missing ones are installed with apt-get when this machine can (Debian or Ubuntu, as root or
  * with password-less sudo); otherwise this stops with the command to run, rather than letting
@@ -16,6 +19,8 @@ import fs from 'node:fs';
 const NEEDED = [
   { pkg: 'redis-server', present: () => onPath('redis-server') },
   { pkg: 'chromium', present: () => fs.existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium') },
+  { pkg: 'prometheus', present: () => onPath('prometheus') && onPath('promtool') },
+  { pkg: 'docker-compose', present: () => onPath('docker-compose') },
 ];
 
 function onPath(command) {
