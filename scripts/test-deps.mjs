@@ -2,8 +2,10 @@
 /**
  * `npm test`'s first step: makes sure the programs the tests drive are on this machine, and
  * says what it did. The tests start their own Redis (Debian's `redis-server`, on free loopback
- * ports), drive Debian's `chromium` (the browser tests) and run `openssl` (a test certificate),
- * so a fresh machine needs them.
+ * ports), drive Debian's `chromium` (the browser tests), start a real Prometheus and run
+ * `promtool` on deploy/'s rules and configuration (Debian's `prometheus`, which ships both),
+ * validate deploy/compose.yaml with `docker-compose config` (Debian's `docker-compose`; no
+ * Docker engine needed) and run `openssl` (a test certificate), so a fresh machine needs them.
  *
  * Missing ones are installed with apt-get when this machine can (Debian or Ubuntu, as root or
  * with password-less sudo); otherwise this stops with the command to run, rather than letting
@@ -19,6 +21,8 @@ const NEEDED = [
   { pkg: 'chromium', present: () => fs.existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium') },
   // The outbound proxy test makes a self-signed certificate for an https upstream.
   { pkg: 'openssl', present: () => onPath('openssl') },
+  { pkg: 'prometheus', present: () => onPath('prometheus') && onPath('promtool') },
+  { pkg: 'docker-compose', present: () => onPath('docker-compose') },
 ];
 
 function onPath(command) {

@@ -34,6 +34,11 @@ export interface Metrics {
   subscriptionStarted(transport: 'ws' | 'sse'): void;
   /** A subscription ended, by its source, its client or shutdown. */
   subscriptionEnded(transport: 'ws' | 'sse'): void;
+  /**
+   * How `gateway_ready` is judged: at each scrape, what /readyz would answer now (http/probes.ts
+   * sets it). A scrape may therefore probe the upstream, as /readyz does when it has been quiet.
+   */
+  judgeReadiness(isReady: () => Promise<boolean>): void;
 }
 
 export function identityClass(identity: string): IdentityClass {
@@ -117,6 +122,20 @@ function trustedDocumentMetrics(registry: Registry): Pick<Metrics, 'trustedDocum
   return { trustedDocument: (outcome) => outcomes(outcome).inc() };
 }
 
+/** `gateway_ready`: 1 or 0 as /readyz would answer at the scrape; 0 until a judge is set. */
+function readinessMetric(registry: Registry): Pick<Metrics, 'judgeReadiness'> {
+  let judge: (() => Promise<boolean>) | undefined;
+  new Gauge({
+    name: 'gateway_ready',
+    help: '1 when /readyz answers 200 now (the upstream answering, Redis reachable when configured, not shutting down), else 0; judged at each scrape.',
+    registers: [registry],
+    async collect() {
+      this.set(judge && (await judge()) ? 1 : 0);
+    },
+  });
+  return { judgeReadiness: (isReady) => { judge = isReady; } };
+}
+
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -152,6 +171,7 @@ export function createMetrics(): Metrics {
     registry,
     ...liveMetrics(registry),
     ...trustedDocumentMetrics(registry),
+    ...readinessMetric(registry),
     httpRequest(route, method, status, seconds) {
       const child = httpChildren(route, method, status);
       child.count.inc();

@@ -83,18 +83,23 @@ describe('/metrics', () => {
 });
 
 describe('/readyz', () => {
-  it('turns unready when the upstream is down, and ready again when it returns', async () => {
+  const readyGauge = async (stack: Stack): Promise<number | undefined> => parsePrometheus((await rawRequest(stack.gateway.url, '/metrics')).text).get('gateway_ready');
+
+  it('turns unready when the upstream is down, and ready again when it returns; gateway_ready says the same at each scrape', async () => {
     const stack = await startStack({ readinessWindowMs: 0 });
     try {
       const port = Number(new URL(stack.sim.url).port);
       expect((await rawRequest(stack.gateway.url, '/readyz')).status).toBe(200);
+      expect(await readyGauge(stack)).toBe(1);
       await stack.sim.close();
       const down = await rawRequest(stack.gateway.url, '/readyz');
       expect(down.status).toBe(503);
       expect(down.json()).toMatchObject({ status: 'unready', upstream: 'unreachable' });
+      expect(await readyGauge(stack)).toBe(0);
       const back = await withSimulator({ port });
       try {
         expect((await rawRequest(stack.gateway.url, '/readyz')).json()).toMatchObject({ status: 'ready', upstream: 'answering', store: 'memory' });
+        expect(await readyGauge(stack)).toBe(1);
       } finally {
         await back.close();
       }
