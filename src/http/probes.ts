@@ -25,7 +25,7 @@ export function createProbeRoutes({ readiness, metrics, closing }: ProbeDeps): R
     const isReady = report.ready && !shuttingDown;
     return jsonReply(isReady ? 200 : 503, { status: isReady ? 'ready' : 'unready', ...report, shuttingDown });
   };
-  metrics.judgeReadiness(async () => (await readiness.check()).ready && !closing());
+  metrics.judgeReadiness(async () => (await readiness.lastVerdict()).ready && !closing());
   const scrape = async (): Promise<Reply> => ({
     status: 200, headers: { 'content-type': metrics.registry.contentType }, body: await metrics.registry.metrics(),
   });

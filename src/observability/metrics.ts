@@ -35,8 +35,8 @@ export interface Metrics {
   /** A subscription ended, by its source, its client or shutdown. */
   subscriptionEnded(transport: 'ws' | 'sse'): void;
   /**
-   * How `gateway_ready` is judged: at each scrape, what /readyz would answer now (http/probes.ts
-   * sets it). A scrape may therefore probe the upstream, as /readyz does when it has been quiet.
+   * How `gateway_ready` is judged: at each scrape, what /readyz would answer without probing the
+   * upstream (http/probes.ts sets it; Readiness.lastVerdict()).
    */
   judgeReadiness(isReady: () => Promise<boolean>): void;
 }
@@ -127,7 +127,7 @@ function readinessMetric(registry: Registry): Pick<Metrics, 'judgeReadiness'> {
   let judge: (() => Promise<boolean>) | undefined;
   new Gauge({
     name: 'gateway_ready',
-    help: '1 when /readyz answers 200 now (the upstream answering, Redis reachable when configured, not shutting down), else 0; judged at each scrape.',
+    help: '1 when /readyz would answer 200 (the upstream answered in the last 30 s or at the last /readyz probe, Redis reachable when configured, not shutting down), else 0; a scrape never calls the upstream.',
     registers: [registry],
     async collect() {
       this.set(judge && (await judge()) ? 1 : 0);

@@ -28,24 +28,36 @@ export interface Readiness {
   /** Call whenever the upstream answered with any HTTP status. */
   upstreamAnswered(): void;
   check(): Promise<ReadinessReport>;
+  /**
+   * What `check()` would say without probing the upstream: the upstream part is the latest news
+   * of it, an answer (ready) or a probe's outcome (not ready before either). For `gateway_ready`:
+   * a scrape of /metrics never calls the upstream; /readyz, probed by Kubernetes or compose,
+   * keeps the news fresh on an idle replica.
+   */
+  lastVerdict(): Promise<ReadinessReport>;
 }
 
 export function createReadiness({ probe, store, windowMs = 30_000, probeTimeoutMs = 2000 }: ReadinessOptions): Readiness {
   let lastAnswer = Number.NEGATIVE_INFINITY;
+  /** Whether the latest news of the upstream was good: an answer, or a probe it answered. */
+  let latestNewsGood = false;
+  const report = async (upstreamVerdict: () => boolean | Promise<boolean>): Promise<ReadinessReport> => {
+    const [upstream, { backend, healthy }] = await Promise.all([upstreamVerdict(), store()]);
+    const storeState = backend === 'memory' ? 'memory' : healthy ? 'redis' : 'redis unreachable (serving from memory)';
+    return { ready: upstream && healthy, upstream: upstream ? 'answering' : 'unreachable', store: storeState };
+  };
+  const answeredLately = (): boolean => Date.now() - lastAnswer <= windowMs;
   return {
     upstreamAnswered() {
       lastAnswer = Date.now();
+      latestNewsGood = true;
     },
-    async check() {
-      const judgeUpstream = async (): Promise<boolean> => {
-        if (Date.now() - lastAnswer <= windowMs) return true;
-        if (!(await probe(probeTimeoutMs))) return false;
-        lastAnswer = Date.now();
-        return true;
-      };
-      const [upstream, { backend, healthy }] = await Promise.all([judgeUpstream(), store()]);
-      const storeState = backend === 'memory' ? 'memory' : healthy ? 'redis' : 'redis unreachable (serving from memory)';
-      return { ready: upstream && healthy, upstream: upstream ? 'answering' : 'unreachable', store: storeState };
-    },
+    check: () => report(async () => {
+      if (answeredLately()) return true;
+      latestNewsGood = await probe(probeTimeoutMs);
+      if (latestNewsGood) lastAnswer = Date.now();
+      return latestNewsGood;
+    }),
+    lastVerdict: () => report(() => latestNewsGood),
   };
 }

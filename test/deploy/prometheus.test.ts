@@ -60,7 +60,8 @@ describe('deploy/: the dashboard and the alert rules on a real Prometheus', () =
     instances = stack.sim.store.list().map((i) => i.id);
     const target = new URL(stack.gateway.url).host;
     prometheus = await startPrometheus([
-      'global: { scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s }',
+      // A scrape may take over a second while other test files load both cores.
+      'global: { scrape_interval: 2s, scrape_timeout: 2s, evaluation_interval: 2s }',
       `rule_files: [${JSON.stringify(ALERTS)}]`,
       'scrape_configs:',
       `  - job_name: ${JOB}`,

@@ -15,3 +15,19 @@ describe('createReadiness().check()', () => {
     expect(await readiness.check()).toEqual({ ready: true, upstream: 'answering', store: 'memory' });
   });
 });
+
+describe('createReadiness().lastVerdict() (gateway_ready)', () => {
+  it('never probes: it says the latest news of the upstream, an answer or a probe of check()', async () => {
+    const outcomes = [false, true];
+    let probes = 0;
+    const readiness = createReadiness({ probe: async () => { probes++; return outcomes.shift()!; }, store: () => ({ backend: 'memory', healthy: true }), windowMs: -1 });
+    expect((await readiness.lastVerdict()).ready).toBe(false); // no news yet
+    readiness.upstreamAnswered();
+    expect((await readiness.lastVerdict()).ready).toBe(true);
+    expect((await readiness.check()).ready).toBe(false); // no answer counts (a window of -1 ms): a probe, which fails
+    expect((await readiness.lastVerdict()).ready).toBe(false);
+    expect((await readiness.check()).ready).toBe(true);
+    expect((await readiness.lastVerdict()).ready).toBe(true);
+    expect(probes).toBe(2); // check()'s two probes only
+  });
+});
