@@ -12,6 +12,7 @@ import type { LiveSource } from './live/source';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, identityClass, type Metrics } from './observability/metrics';
 import { createReadiness } from './observability/readiness';
+import { createTracing, type Tracing } from './observability/tracing';
 import { startGateway, type Gateway } from './server';
 import { loadSimulatorConfig, type SimulatorConfig } from './simulator/config';
 import type { Simulator } from './simulator/server';
@@ -34,7 +35,9 @@ export interface App {
   /** Cache and budgets: in memory, or through Redis with REDIS_URL. */
   store: SharedStore;
   metrics: Metrics;
-  /** Graceful: lets requests in flight finish (up to SHUTDOWN_TIMEOUT_MS), then closes the upstream agent, Redis and the simulator. */
+  /** OpenTelemetry tracing (`noTracing` unless an OTLP endpoint is configured). */
+  tracing: Tracing;
+  /** Graceful: lets requests in flight finish (up to SHUTDOWN_TIMEOUT_MS), then exports the last spans and closes the upstream agent, Redis and the simulator. */
   close(): Promise<void>;
 }
 
@@ -58,7 +61,9 @@ export interface AppOptions {
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const logger = createLogger(config.logLevel, options.logDestination);
+  const tracing = createTracing(config.tracing);
+  const logger = createLogger(config.logLevel, options.logDestination, tracing.logMixin);
+  tracing.logDiagnostics(logger);
   const simulator = config.upstream.endpoint === null ? await startSimulatorFromConfig(options.simulator ?? loadSimulatorConfig({}, true)) : undefined;
   const endpoint = simulator?.url ?? config.upstream.endpoint!;
   const defaultProjectId = config.defaultProjectId ?? (simulator ? DEMO_PROJECT_ID : null);
@@ -91,8 +96,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     onBudget: (identity, answer) => metrics.budget(identityClass(identity), answer.ok ? answer.remaining : 0, !answer.ok),
   });
   const exampleInstanceId = simulator?.store.list()[0]?.id;
-  const live = options.live ? { source: options.live, close: async () => undefined } : await startLivePolls(config, logger, metrics);
-  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId, metrics, readiness, store, now: options.now, live: live.source });
+  const live = options.live ? { source: options.live, close: async () => undefined } : await startLivePolls(config, logger, metrics, tracing);
+  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId, metrics, readiness, store, now: options.now, live: live.source, tracing });
   return {
     gateway,
     logger,
@@ -100,9 +105,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     endpoint,
     store,
     metrics,
+    tracing,
     async close() {
       await gateway.close(); // first: WebSockets close with 1001 and streams are cut, so clients reconnect elsewhere
       await live.close();
+      await tracing.shutdown(); // the spans of the last operations and polls, before the process exits
       client.close();
       await store.close();
       await simulator?.close();
@@ -114,7 +121,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
  * The shared poll of live changes; with REDIS_URL, one poller per key across the replicas, else
  * this replica polls its own keys.
  */
-async function startLivePolls(config: Config, logger: Logger, metrics: Metrics): Promise<{ source: LiveSource; close(): Promise<void> }> {
+async function startLivePolls(config: Config, logger: Logger, metrics: Metrics, tracing: Tracing): Promise<{ source: LiveSource; close(): Promise<void> }> {
   let coordination: LiveCoordination = localCoordination;
   if (config.redisUrl) {
     const redis = new RedisCoordination(config.redisUrl, { intervalMs: config.live.pollIntervalMs, logger, commandTimeoutMs: config.redisCommandTimeoutMs });
@@ -131,6 +138,7 @@ async function startLivePolls(config: Config, logger: Logger, metrics: Metrics):
     onPoll: (outcome) => metrics.livePoll(outcome),
     onPollers: (active) => metrics.livePollers(active),
     coordination,
+    tracing,
   });
   return {
     source: polls,

@@ -9,6 +9,7 @@ export const REDACT_PATHS = [
   'token', 'sk', 'ak', 'securityToken', 'config.credentials', 'config.subgraphSecret',
 ];
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: undefined }, destination);
+/** `mixin`: fields every line gets (tracing's `trace_id` and `span_id`, observability/tracing.ts); none when absent. */
+export function createLogger(level: string, destination?: pino.DestinationStream, mixin?: () => Record<string, string>): Logger {
+  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: undefined, ...(mixin ? { mixin } : {}) }, destination);
 }
