@@ -124,14 +124,14 @@ export function createOperationConcerns({ config, logger, metrics }: OperationCo
   });
   const admitSubscription: OperationConcerns['admit'] = (schema, document, key, name, variables) => callLimit.check(schema, document, key, name, variables);
   const admit: OperationConcerns['admit'] = (schema, document, key, name, variables) => subscriptionOverHttp(document, name) ?? admitSubscription(schema, document, key, name, variables);
-  const begin = (started: number): OperationSpan => ({ end: ({ operationType, ...result }) => {
+  const begin = (started: number): OperationSpan => ({ end: (result) => {
     const trace = result.context?.trace;
-    if (trace === undefined) return record({ started, ...result });
+    if (trace === undefined) return record({ started, ...result }); // tracing off: as before, one copy
     // The context's span, started with the context: a span begun here and dropped (the fast path
     // handing a request over to Apollo) leaves it to the end that comes, which ends it once.
     trace.run(() => {
       record({ started, ...result });
-      trace.end(toOutcome(result, operationType));
+      trace.end(toOutcome(result, result.operationType));
     });
   } });
   return {
