@@ -11,7 +11,8 @@ import { RedisCoordination } from './live/redis-coordination';
 import type { LiveSource } from './live/source';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, identityClass, type Metrics } from './observability/metrics';
-import { createReadiness } from './observability/readiness';
+import { createReadiness, type Readiness } from './observability/readiness';
+import { createTracing, type Tracing } from './observability/tracing';
 import { startGateway, type Gateway } from './server';
 import { loadSimulatorConfig, type SimulatorConfig } from './simulator/config';
 import type { Simulator } from './simulator/server';
@@ -35,7 +36,9 @@ export interface App {
   /** Cache and budgets: in memory, or through Redis with REDIS_URL. */
   store: SharedStore;
   metrics: Metrics;
-  /** Graceful: lets requests in flight finish (up to SHUTDOWN_TIMEOUT_MS), then closes the upstream agent, Redis and the simulator. */
+  /** OpenTelemetry tracing (`noTracing` unless an OTLP endpoint is configured). */
+  tracing: Tracing;
+  /** Graceful: lets requests in flight finish (up to SHUTDOWN_TIMEOUT_MS), then exports the last spans and closes the upstream agent, Redis and the simulator. */
   close(): Promise<void>;
 }
 
@@ -58,23 +61,13 @@ export interface AppOptions {
   live?: LiveSource;
 }
 
-export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const logger = createLogger(config.logLevel, options.logDestination);
-  const simulator = config.upstream.endpoint === null ? await startSimulatorFromConfig(options.simulator ?? loadSimulatorConfig({}, true)) : undefined;
-  const endpoint = simulator?.url ?? config.upstream.endpoint!;
-  const defaultProjectId = config.defaultProjectId ?? (simulator ? DEMO_PROJECT_ID : null);
-  const metrics = createMetrics();
-  const readiness = createReadiness({
-    probe: (ms) => client.probe?.(ms) ?? Promise.resolve(true),
-    store: () => (store instanceof RedisStore ? store.probe() : store.status()),
-    windowMs: options.readinessWindowMs,
-  });
-  const store: SharedStore = config.redisUrl ? new RedisStore(config.redisUrl, logger, { commandTimeoutMs: config.redisCommandTimeoutMs }) : new MemoryStore();
-  if (store instanceof RedisStore && !(await store.ready())) logger.warn('redis not reachable at start-up: serving from memory until it is');
-  const client = createSharedUpstream({
+/** The upstream client every request and poll shares: its pool (through a proxy when one applies), cache, coalescing and budget, with their metrics. */
+function createUpstream(config: Config, options: AppOptions, deps: { endpoint: string; proxied: boolean; logger: Logger; metrics: Metrics; readiness: Readiness; store: SharedStore }) {
+  const { endpoint, logger, metrics, readiness, store } = deps;
+  return createSharedUpstream({
     client: createUpstreamClient({
       endpoint,
-      proxy: simulator ? undefined : upstreamProxy(config, endpoint, logger),
+      proxy: deps.proxied ? upstreamProxy(config, endpoint, logger) : undefined,
       timeoutMs: config.upstream.timeoutMs,
       retries: config.upstream.retries,
       onAttempt: (attempt) => {
@@ -92,16 +85,35 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     onLookup: (outcome) => metrics.cacheLookup(outcome),
     onBudget: (identity, answer) => metrics.budget(identityClass(identity), answer.ok ? answer.remaining : 0, !answer.ok),
   });
+}
+
+export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const tracing = createTracing(config.tracing);
+  const logger = createLogger(config.logLevel, options.logDestination, tracing.logMixin);
+  tracing.logDiagnostics(logger);
+  const simulator = config.upstream.endpoint === null ? await startSimulatorFromConfig(options.simulator ?? loadSimulatorConfig({}, true)) : undefined;
+  const endpoint = simulator?.url ?? config.upstream.endpoint!;
+  const defaultProjectId = config.defaultProjectId ?? (simulator ? DEMO_PROJECT_ID : null);
+  const metrics = createMetrics();
+  const readiness = createReadiness({
+    probe: (ms) => client.probe?.(ms) ?? Promise.resolve(true),
+    store: () => (store instanceof RedisStore ? store.probe() : store.status()),
+    windowMs: options.readinessWindowMs,
+  });
+  const store: SharedStore = config.redisUrl ? new RedisStore(config.redisUrl, logger, { commandTimeoutMs: config.redisCommandTimeoutMs }) : new MemoryStore();
+  if (store instanceof RedisStore && !(await store.ready())) logger.warn('redis not reachable at start-up: serving from memory until it is');
+  const client = createUpstream(config, options, { endpoint, proxied: !simulator, logger, metrics, readiness, store });
   const exampleInstanceId = simulator?.store.list()[0]?.id;
-  const live = options.live ? { source: options.live, close: async () => undefined } : await startLivePolls(config, logger, metrics);
+  const live = options.live ? { source: options.live, close: async () => undefined } : await startLivePolls(config, logger, metrics, tracing);
   // What the gateway stands on, closed after it (or when it does not start).
   const closeBelowGateway = async (): Promise<void> => {
     await live.close();
+    await tracing.shutdown(); // the spans of the last operations and polls, before the process exits
     client.close();
     await store.close();
     await simulator?.close();
   };
-  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId, metrics, readiness, store, now: options.now, live: live.source })
+  const gateway = await startGateway({ config, logger, client, endpoint, defaultProjectId, exampleInstanceId, metrics, readiness, store, now: options.now, live: live.source, tracing })
     .catch(async (error: unknown) => {
       // E.g. a manifest of trusted documents that does not check out (a ConfigError): nothing is left running.
       await closeBelowGateway();
@@ -114,6 +126,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     endpoint,
     store,
     metrics,
+    tracing,
     async close() {
       await gateway.close(); // first: WebSockets close with 1001 and streams are cut, so clients reconnect elsewhere
       await closeBelowGateway();
@@ -142,7 +155,7 @@ function upstreamProxy(config: Config, endpoint: string, logger: Logger): Upstre
  * The shared poll of live changes; with REDIS_URL, one poller per key across the replicas, else
  * this replica polls its own keys.
  */
-async function startLivePolls(config: Config, logger: Logger, metrics: Metrics): Promise<{ source: LiveSource; close(): Promise<void> }> {
+async function startLivePolls(config: Config, logger: Logger, metrics: Metrics, tracing: Tracing): Promise<{ source: LiveSource; close(): Promise<void> }> {
   let coordination: LiveCoordination = localCoordination;
   if (config.redisUrl) {
     const redis = new RedisCoordination(config.redisUrl, { intervalMs: config.live.pollIntervalMs, logger, commandTimeoutMs: config.redisCommandTimeoutMs });
@@ -159,6 +172,7 @@ async function startLivePolls(config: Config, logger: Logger, metrics: Metrics):
     onPoll: (outcome) => metrics.livePoll(outcome),
     onPollers: (active) => metrics.livePollers(active),
     coordination,
+    tracing,
   });
   return {
     source: polls,

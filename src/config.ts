@@ -32,6 +32,25 @@ export interface ServiceCredentials {
   securityToken?: string;
 }
 
+/**
+ * OpenTelemetry tracing (observability/tracing.ts), on when an OTLP endpoint is set. What decides
+ * is read here; the SDK reads the rest of the standard variables itself (OTEL_TRACES_SAMPLER(_ARG),
+ * OTEL_BSP_*, OTEL_EXPORTER_OTLP_(TRACES_)HEADERS/TIMEOUT, OTEL_RESOURCE_ATTRIBUTES), which are
+ * checked here so that a bad value stops start-up rather than being replaced by a default.
+ */
+export interface TracingConfig {
+  /**
+   * Where spans are POSTed: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, else
+   * OTEL_EXPORTER_OTLP_ENDPOINT with `/v1/traces` appended (the OTLP exporter's own rule, made
+   * explicit so that the exporter never falls back to its default on a URL it cannot parse).
+   */
+  url: string;
+  /** OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or OTEL_EXPORTER_OTLP_PROTOCOL; gRPC is not supported. */
+  protocol: 'http/protobuf' | 'http/json';
+  /** OTEL_SERVICE_NAME. @default rds-backup-graph */
+  serviceName: string;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -80,6 +99,8 @@ export interface Config {
   /** How long SIGTERM waits for requests in flight before cutting them. */
   shutdownTimeoutMs: number;
   /** What the HTTP server allows a client (server.ts). */
+  /** Null when tracing is off (no OTLP endpoint, OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none). */
+  tracing: TracingConfig | null;
   connections: {
     /** A request's headers must have arrived this long after its connection began waiting for them, else 408. */
     headersTimeoutMs: number;
@@ -220,6 +241,52 @@ function proxySettings(env: Env): ProxySettings {
   return { http: proxyVariable(env, 'http_proxy', 'HTTP_PROXY'), https: proxyVariable(env, 'https_proxy', 'HTTPS_PROXY'), noProxy: noProxy(env) };
 }
 
+const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'];
+
+function otlpUrl(env: Env, name: string): string | null {
+  const raw = str(env, name);
+  if (raw === null) return null;
+  let url: URL;
+  try { url = new URL(raw); } catch { throw new ConfigError(`${name} must be an http(s) URL`); }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${name} must be an http(s) URL (OTLP over HTTP; gRPC is not supported)`);
+  return raw;
+}
+
+/** The variables the OpenTelemetry SDK reads itself, checked: it would replace a bad one with its default. */
+function checkSdkVariables(env: Env): void {
+  const sampler = str(env, 'OTEL_TRACES_SAMPLER');
+  if (sampler !== null && !SAMPLERS.includes(sampler)) throw new ConfigError(`OTEL_TRACES_SAMPLER must be one of ${SAMPLERS.join(', ')}, got ${JSON.stringify(sampler.slice(0, 40))}`);
+  const ratio = str(env, 'OTEL_TRACES_SAMPLER_ARG');
+  if (ratio !== null && !(/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(ratio))) throw new ConfigError(`OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, got ${JSON.stringify(ratio.slice(0, 40))}`);
+  for (const name of ['OTEL_BSP_SCHEDULE_DELAY', 'OTEL_BSP_EXPORT_TIMEOUT', 'OTEL_BSP_MAX_QUEUE_SIZE', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 'OTEL_EXPORTER_OTLP_TIMEOUT', 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT']) {
+    int(env, name, 0, name.includes('SIZE') || name.includes('TIMEOUT') ? 1 : 0, 3_600_000);
+  }
+}
+
+/**
+ * Tracing's configuration, or null when it is off: no OTLP endpoint, OTEL_SDK_DISABLED=true or
+ * OTEL_TRACES_EXPORTER=none. Only OTLP over HTTP is built in: a gRPC protocol stops start-up.
+ */
+function tracingConfig(env: Env): TracingConfig | null {
+  const exporter = str(env, 'OTEL_TRACES_EXPORTER');
+  if (exporter !== null && exporter !== 'otlp' && exporter !== 'none') throw new ConfigError(`OTEL_TRACES_EXPORTER must be otlp or none, got ${JSON.stringify(exporter.slice(0, 40))}`);
+  const own = otlpUrl(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const base = otlpUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (bool(env, 'OTEL_SDK_DISABLED', false) || exporter === 'none' || (own === null && base === null)) return null;
+  const protocolVariable = str(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL') !== null ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const protocol = str(env, protocolVariable) ?? 'http/protobuf';
+  if (!(OTLP_PROTOCOLS as readonly string[]).includes(protocol)) {
+    throw new ConfigError(`${protocolVariable} must be http/protobuf or http/json, got ${JSON.stringify(protocol.slice(0, 40))}${protocol === 'grpc' ? ': grpc is not supported' : ''}`);
+  }
+  checkSdkVariables(env);
+  return {
+    url: own ?? `${base!}${base!.endsWith('/') ? '' : '/'}v1/traces`,
+    protocol: protocol as TracingConfig['protocol'],
+    serviceName: str(env, 'OTEL_SERVICE_NAME') ?? 'rds-backup-graph',
+  };
+}
+
 function credentials(env: Env): ServiceCredentials | null {
   const ak = str(env, 'HUAWEICLOUD_SDK_AK');
   const sk = str(env, 'HUAWEICLOUD_SDK_SK');
@@ -284,6 +351,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustedDocuments: trustedDocuments(env),
     logLevel,
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    tracing: tracingConfig(env),
     connections: connectionLimits(env),
   };
 }

@@ -11,6 +11,7 @@ import { InvalidInputError, MalformedCredentialsError, MissingCredentialsError }
 import { isId } from './ids';
 import type { LiveSource } from './live/source';
 import type { Logger } from './logger';
+import type { OperationTrace, Tracing } from './observability/tracing';
 import type { AttemptInfo, CallOptions, ServedPage, UpstreamAuth, UpstreamClient } from './upstream/client';
 
 export interface GatewayContext {
@@ -37,6 +38,11 @@ export interface GatewayContext {
   upstreamPages: { count: number; freshForMs: number };
   /** Where `Subscription.backupChanges` reads its changes; undefined on a gateway built without one. */
   live?: LiveSource;
+  /**
+   * The operation's server span (tracing on), started here at the request's arrival and ended with
+   * its log line (graphql/operation.ts); its calls reach the upstream client in CallOptions.trace.
+   */
+  trace?: OperationTrace;
 }
 
 /** Reads a request header by lower-case name. */
@@ -64,6 +70,8 @@ export interface ContextDeps {
   logger: Logger;
   /** The shared poll of live changes, handed to every context (one per gateway, not per request). */
   live?: LiveSource;
+  /** Starts each operation's server span. @default none */
+  tracing?: Tracing;
 }
 
 /** Whether a URL points at this machine (127.0.0.0/8, ::1, localhost): the simulator or a test upstream. */
@@ -119,7 +127,10 @@ export function upstreamLanguage(acceptLanguage: string | undefined): CallOption
 export function createContextFactory(deps: ContextDeps): ContextFactory {
   const loopback = isLoopback(deps.endpoint);
   const credentials = deps.config.credentials;
+  const tracing = deps.tracing?.enabled ? deps.tracing : undefined;
   return ({ header, requestId, started, signal }) => {
+    // Undefined with tracing off: then nothing below costs more than this check.
+    const trace = tracing?.startOperation(started, header);
     const token = callerToken(header);
     const language = upstreamLanguage(header('accept-language'));
     const upstreamCalls = { count: 0, shared: 0 };
@@ -143,7 +154,7 @@ export function createContextFactory(deps: ContextDeps): ContextFactory {
       : loopback ? { kind: 'none' }
       : undefined;
     const callOptions: CallOptions | Error = token instanceof MalformedCredentialsError ? token
-      : auth ? { auth, language, onAttempt, deadline, signal, onServed }
+      : auth ? { auth, language, onAttempt, deadline, signal, onServed, trace: trace?.calls }
       : new MissingCredentialsError();
 
     const requested = header('x-project-id')?.trim();
@@ -158,6 +169,7 @@ export function createContextFactory(deps: ContextDeps): ContextFactory {
       auth: callOptions instanceof Error ? undefined : callOptions.auth,
       upstreamPages,
       live: deps.live,
+      trace,
       backups: new BackupService({
         client: deps.client,
         callOptions,

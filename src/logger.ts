@@ -11,6 +11,7 @@ export const REDACT_PATHS = [
   'authorization', 'proxy.authorization', 'config.upstream.proxy.http.authorization', 'config.upstream.proxy.https.authorization',
 ];
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: undefined }, destination);
+/** `mixin`: fields every line gets (tracing's `trace_id` and `span_id`, observability/tracing.ts); none when absent. */
+export function createLogger(level: string, destination?: pino.DestinationStream, mixin?: () => Record<string, string>): Logger {
+  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: undefined, ...(mixin ? { mixin } : {}) }, destination);
 }

@@ -35,6 +35,7 @@ import type { LiveSource } from './live/source';
 import type { Logger } from './logger';
 import type { Metrics } from './observability/metrics';
 import type { Readiness } from './observability/readiness';
+import type { Tracing } from './observability/tracing';
 import { createSubgraphSchema, toPublicSchema } from './schema';
 import type { SharedStore } from './shared-upstream/store';
 import type { UpstreamClient } from './upstream/client';
@@ -62,6 +63,8 @@ export interface GatewayDeps {
    * not available here.
    */
   live?: LiveSource;
+  /** Each operation's server span (the context factory starts it). @default none */
+  tracing?: Tracing;
 }
 
 export interface Gateway {

@@ -39,7 +39,7 @@ export interface BackupServiceOptions {
 }
 
 /** What one call of a newest-rows reader overrides of the request's call options (a poll outlives its request). */
-export type NewestRowsCall = Pick<CallOptions, 'deadline' | 'signal' | 'onAttempt'>;
+export type NewestRowsCall = Pick<CallOptions, 'deadline' | 'signal' | 'onAttempt' | 'trace'>;
 
 /** The newest rows of a list, as one fresh upstream call returned them. */
 export interface NewestRows {
@@ -122,8 +122,8 @@ export class BackupService {
     return {
       identity: callerIdentity(auth),
       project,
-      read: async ({ deadline, signal, onAttempt }) => {
-        const { body, requestId } = await this.options.client.listBackups(params, { auth, language, deadline, signal, onAttempt, fresh: true });
+      read: async ({ deadline, signal, onAttempt, trace }) => {
+        const { body, requestId } = await this.options.client.listBackups(params, { auth, language, deadline, signal, onAttempt, trace, fresh: true });
         return { rows: body.backups.map((dto) => toBackup(dto, requestId)), totalCount: body.total_count };
       },
     };

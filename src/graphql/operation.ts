@@ -1,7 +1,7 @@
 /**
  * What every GraphQL operation goes through, whichever pipeline runs it: its limits, the
- * formatting of its errors, its log line and metrics, and the hook where tracing will start and
- * end its span. Apollo's pipeline reaches these through `plugin` (and the options apollo.ts
+ * formatting of its errors, its log line and metrics, and the end of its tracing span (started
+ * with its context, context.ts). Apollo's pipeline reaches these through `plugin` (and the options apollo.ts
  * passes it); the fast path (fast-path.ts) calls the same functions directly. Nothing here is
  * written twice: a concern added to one pipeline and not the other is a bug.
  */
@@ -17,12 +17,16 @@ import { UpstreamCallLimit } from '../limits/upstream-calls';
 import type { Logger } from '../logger';
 import type { Metrics } from '../observability/metrics';
 import { createOperationRecorder, type OperationRecord } from '../observability/operation-log';
+import type { OperationOutcome } from '../observability/tracing';
 
 export type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 
+/** How an operation ended: its log line's record, and its type for its span (`query` unless said). */
+export type OperationEnd = Omit<OperationRecord, 'started'> & { operationType?: OperationOutcome['type'] };
+
 /** One operation under way: ended once, when its answer is ready. */
 export interface OperationSpan {
-  end(result: Omit<OperationRecord, 'started'>): void;
+  end(result: OperationEnd): void;
 }
 
 export interface OperationConcerns {
@@ -45,7 +49,7 @@ export interface OperationConcerns {
   admitSubscription: OperationConcerns['admit'];
   /**
    * Starts an operation that arrived at `started` (`performance.now()`); its span ends with the
-   * log line and the metrics sample. Tracing starts and ends its server span here.
+   * log line and the metrics sample, and ends the context's tracing span (once, whichever end comes).
    */
   begin(started: number): OperationSpan;
   /** The Apollo plugin through which Apollo's pipeline calls `admit` and `begin`/`end`. */
@@ -96,6 +100,11 @@ function normaliseAndFormat(errors: readonly GraphQLError[], formatError: Format
   });
 }
 
+function toOutcome({ context, operationName, data, errors }: Omit<OperationRecord, 'started'>, type: OperationOutcome['type'] = 'query'): OperationOutcome {
+  const upstream = { calls: context?.upstreamCalls.count ?? 0, shared: context?.upstreamCalls.shared ?? 0, pages: context?.upstreamPages.count ?? 0 };
+  return { type, name: operationName ?? undefined, data, errors, upstream };
+}
+
 /** Plain HTTP answers once: a subscription over it is refused before it runs, naming the transports that serve one. */
 export const SUBSCRIPTION_OVER_HTTP_MESSAGE = 'Subscriptions are not served over a plain JSON request: use graphql-ws (WebSocket, subprotocol graphql-transport-ws) '
   + 'or GraphQL over SSE (POST with Accept: text/event-stream), both on /graphql.';
@@ -115,7 +124,16 @@ export function createOperationConcerns({ config, logger, metrics }: OperationCo
   });
   const admitSubscription: OperationConcerns['admit'] = (schema, document, key, name, variables) => callLimit.check(schema, document, key, name, variables);
   const admit: OperationConcerns['admit'] = (schema, document, key, name, variables) => subscriptionOverHttp(document, name) ?? admitSubscription(schema, document, key, name, variables);
-  const begin = (started: number): OperationSpan => ({ end: (result) => record({ started, ...result }) });
+  const begin = (started: number): OperationSpan => ({ end: (result) => {
+    const trace = result.context?.trace;
+    if (trace === undefined) return record({ started, ...result }); // tracing off: as before, one copy
+    // The context's span, started with the context: a span begun here and dropped (the fast path
+    // handing a request over to Apollo) leaves it to the end that comes, which ends it once.
+    trace.run(() => {
+      record({ started, ...result });
+      trace.end(toOutcome(result, result.operationType));
+    });
+  } });
   return {
     validationRules: validationRulesOf(config.limits),
     formatError,
@@ -132,9 +150,9 @@ export function createOperationConcerns({ config, logger, metrics }: OperationCo
             const refusal = admit(schema, document, queryHash, operationName, request.variables);
             if (refusal) throw refusal;
           },
-          async willSendResponse({ response, contextValue: context, operationName, request }) {
+          async willSendResponse({ response, contextValue: context, operationName, request, operation }) {
             const result = response.body.kind === 'single' ? response.body.singleResult : undefined;
-            span.end({ context, operationName: operationName ?? request.operationName, data: result?.data, errors: result?.errors });
+            span.end({ context, operationName: operationName ?? request.operationName, data: result?.data, errors: result?.errors, operationType: operation?.operation });
           },
         };
       },

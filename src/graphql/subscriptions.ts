@@ -195,7 +195,7 @@ export function createLiveOperations(deps: LiveOperationsDeps): LiveOperations {
     running.delete(context);
     state.cancel.abort();
     if (state.streaming) metrics.subscriptionEnded(state.transport);
-    state.span.end({ context, operationName: state.operationName, data: undefined, errors });
+    state.span.end({ context, operationName: state.operationName, data: undefined, errors, operationType: 'subscription' });
   };
 
   return {
@@ -206,14 +206,16 @@ export function createLiveOperations(deps: LiveOperationsDeps): LiveOperations {
       const checked = checkSubscription(params, deps, screened);
       if ('errors' in checked) {
         const errors = operations.formatErrors(checked.errors);
-        span.end({ context, operationName: typeof params.operationName === 'string' ? params.operationName : undefined, data: undefined, errors });
+        span.end({ context, operationName: typeof params.operationName === 'string' ? params.operationName : undefined, data: undefined, errors, operationType: 'subscription' });
         return { errors };
       }
       // For the log: the name the document gives its operation, when the request names none.
       const operationName = checked.name;
       running.set(context, { span, operationName, transport, cancel, streaming: false });
       // Its "graphql operation" line comes at its end (operation.ts); this one says it began.
-      logger.info({ requestId: origin.requestId, operation: operationName ?? null, transport }, 'graphql subscription started');
+      const started = (): void => logger.info({ requestId: origin.requestId, operation: operationName ?? null, transport }, 'graphql subscription started');
+      if (context.trace) context.trace.run(started);
+      else started();
       return { schema, document: checked.document, variableValues: params.variables as Record<string, unknown> | undefined, operationName: params.operationName as string | undefined, contextValue: context };
     },
     async subscribe(args) {

@@ -24,6 +24,7 @@ import { Canceller } from '../cancel';
 import { BUDGET_WINDOW_MS } from '../shared-upstream/store';
 import type { GatewayContext } from '../context';
 import type { Logger } from '../logger';
+import type { Tracing } from '../observability/tracing';
 import { toChanges } from './changes';
 import { localCoordination, type LiveCoordination, type LiveLink } from './coordination';
 import { IdentityPace, pollInterval, pollsPerMinute } from './pace';
@@ -68,6 +69,8 @@ export interface LivePollsOptions {
   onPoll?: (outcome: LivePollOutcome) => void;
   /** Told the number of keys this replica polls whenever it changes (metrics); with Redis, the keys it watches and another replica polls are not counted. */
   onPollers?: (active: number) => void;
+  /** Each poll a root span, its attempts its children (a poll belongs to no request). @default none */
+  tracing?: Tracing;
 }
 
 /** A failure of a poll with one of these codes ends every watch of its key; any other is retried. */
@@ -268,31 +271,35 @@ export class LivePolls implements LiveSource {
       attempts += 1;
       if (attempts > 1) pace.record(this.scheduler.now()); // a retry is a call too
     };
-    live.reader.read({ deadline: Date.now() + this.pollTimeoutMs, signal: cancel.signal, onAttempt }).then(
+    const trace = this.options.tracing?.enabled ? this.options.tracing.startPoll(live.watchers.size) : undefined;
+    let outcome: LivePollOutcome | undefined;
+    live.reader.read({ deadline: Date.now() + this.pollTimeoutMs, signal: cancel.signal, onAttempt, trace: trace?.calls }).then(
       ({ rows, totalCount }) => {
         if (!current()) return;
         const events = toChanges(live.previous, rows).map((change) => ({ ...change, totalCount }));
         live.previous = rows;
+        outcome = 'ok';
         this.options.onPoll?.('ok');
         const message = events.length > 0 ? { kind: 'changes', events } as const : undefined;
         if (message) this.deliver(live, message);
         if (!live.stopped) live.link?.publish(message, rows); // its last watcher may have left while it was told
       },
       (error: unknown) => {
-        if (current()) this.failed(live, error, attempts);
+        if (current()) outcome = this.failed(live, error, attempts);
       },
     ).finally(() => {
+      trace?.end(outcome);
       if (!current()) return;
       live.inFlight = undefined;
       this.schedule(live, pollInterval(this.options.intervalMs, pace.keys, this.options.budgetPerMinute));
     });
   }
 
-  /** A poll that failed: skipped (the budget could not pay, nothing was sent), the end of the key's watches, or retried at the next interval. */
-  private failed(live: LiveKey, error: unknown, attempts: number): void {
+  /** A poll that failed: skipped (the budget could not pay, nothing was sent), the end of the key's watches, or retried at the next interval; says which. */
+  private failed(live: LiveKey, error: unknown, attempts: number): LivePollOutcome {
     if (error instanceof BudgetExhaustedError && attempts === 0) {
       this.options.onPoll?.('skipped');
-      return;
+      return 'skipped';
     }
     const liveError = toLiveError(error);
     const code = liveError.extensions.code as string;
@@ -302,10 +309,11 @@ export class LivePolls implements LiveSource {
       this.deliver(live, message);
       live.link?.publish(message);
       this.stop(live);
-      return;
+      return 'ended';
     }
     this.options.onPoll?.('failed');
     // Counted in metrics; at debug only, as an upstream outage fails every key's poll each interval.
     this.options.logger?.debug({ code, err: error instanceof Error ? error.name : 'unknown' }, 'live poll failed; retried at the next interval');
+    return 'failed';
   }
 }

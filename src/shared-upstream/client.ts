@@ -8,7 +8,7 @@ import { Canceller, type CancelSignal } from '../cancel';
 import { BudgetExhaustedError } from '../errors/domain';
 import type { Logger } from '../logger';
 import { UpstreamCallCancelledError, UpstreamTimeoutError } from '../upstream/errors';
-import { callerIdentity, type AttemptInfo, type CallOptions, type ListBackupsResult, type UpstreamClient } from '../upstream/client';
+import { callerIdentity, type AttemptInfo, type CallOptions, type CallTrace, type ListBackupsResult, type UpstreamClient } from '../upstream/client';
 import { listBackupsPath, type ListBackupsParams } from '../upstream/url';
 import type { BudgetAnswer, SharedStore } from './store';
 
@@ -57,6 +57,8 @@ interface SharedCall {
   cancel: Canceller;
   /** A background refresh is part of it: it goes on with no one waiting, to refresh the cache. */
   kept: boolean;
+  /** The span id of its latest attempt (tracing on): a request that joins it says so on its own span. */
+  spanId?: string;
 }
 
 const deadlineOf = (options: CallOptions): number | undefined => (typeof options.deadline === 'function' ? options.deadline() : options.deadline);
@@ -93,12 +95,14 @@ class SharedUpstream implements UpstreamClient {
       const age = cached ? this.now() - cached.fetchedAt : Number.POSITIVE_INFINITY;
       if (cached && age <= ttlMs) {
         onLookup?.('hit');
+        callOptions.trace?.served?.('hit');
         // At most the TTL: with Redis, another replica's clock dated the page and may run ahead.
         callOptions.onServed?.({ freshForMs: Math.min(ttlMs, ttlMs - age) });
         return { body: cached.body, requestId: cached.requestId };
       }
       if (cached && age <= ttlMs + staleMs) {
         onLookup?.('stale');
+        callOptions.trace?.served?.('stale');
         callOptions.onServed?.({ freshForMs: 0 });
         this.fetchShared(identity, key, params, callOptions, false).then(
           () => logger?.debug('background refresh stored'),
@@ -123,10 +127,11 @@ class SharedUpstream implements UpstreamClient {
 
   private startCall(identity: string, key: string, params: ListBackupsParams, callOptions: CallOptions): SharedCall {
     const { client, store, ttlMs, staleMs, budgetPerMinute, onBudget } = this.options;
-    const beforeAttempt = async (): Promise<void> => {
+    const beforeAttempt = async (): Promise<number> => {
       const budget = await store.takeBudget(identity, budgetPerMinute, this.now());
       onBudget?.(identity, budget);
       if (!budget.ok) throw new BudgetExhaustedError(budget.retryAfterSeconds);
+      return budget.remaining;
     };
     const call: SharedCall = {
       promise: undefined as never, waiters: [], latestDeadline: deadlineOf(callOptions) ?? Number.POSITIVE_INFINITY, cancel: new Canceller(), kept: false,
@@ -136,9 +141,18 @@ class SharedUpstream implements UpstreamClient {
       call.waiters.forEach((waiter, i) => waiter.onAttempt?.(i === 0 ? attempt : { ...attempt, shared: true }));
     };
     const deadline = (): number | undefined => (Number.isFinite(call.latestDeadline) ? call.latestDeadline : undefined);
+    // Its attempts are spans of its first requester's operation; their ids are kept for those who join.
+    const own = callOptions.trace;
+    const trace: CallTrace | undefined = own && {
+      startAttempt: (target) => {
+        const attempt = own.startAttempt(target);
+        call.spanId = attempt.spanId;
+        return attempt;
+      },
+    };
     call.promise = (async () => {
       // The call's own signal, not its first requester's: it stops when every requester has left.
-      const result = await client.listBackups(params, { ...callOptions, beforeAttempt, onAttempt, deadline, signal: call.cancel.signal });
+      const result = await client.listBackups(params, { ...callOptions, beforeAttempt, onAttempt, deadline, signal: call.cancel.signal, trace });
       if (ttlMs > 0) await store.setPage(key, { body: result.body, requestId: result.requestId, fetchedAt: this.now() }, ttlMs + staleMs);
       return result;
     })().finally(() => this.forget(key, call));
@@ -158,10 +172,16 @@ class SharedUpstream implements UpstreamClient {
     if (call) {
       call.latestDeadline = Math.max(call.latestDeadline, waiter.deadline ?? Number.POSITIVE_INFINITY);
       for (const earlier of call.waiters) armIfOutlasted(call, earlier);
-      if (waits) this.options.onLookup?.('coalesced');
+      if (waits) {
+        this.options.onLookup?.('coalesced');
+        callOptions.trace?.served?.('coalesced', call.spanId);
+      }
     } else {
       call = this.startCall(identity, key, params, callOptions);
-      if (waits) this.options.onLookup?.('miss');
+      if (waits) {
+        this.options.onLookup?.('miss');
+        callOptions.trace?.served?.('miss');
+      }
     }
     if (!waits) call.kept = true;
     return waits ? this.waitOn(key, call, waiter) : call.promise;

@@ -79,6 +79,7 @@ function arrival(req: http.IncomingMessage, rawPath: string, rawQuery: string, p
       authorization: req.headers.authorization !== undefined,
       xProjectId: req.headers['x-project-id'] as string | undefined,
       xLanguage: req.headers['x-language'] as string | undefined,
+      traceparent: req.headers.traceparent as string | undefined,
     },
   };
 }

@@ -13,7 +13,8 @@ export interface CallRecord {
   /** Milliseconds since the simulator started. */
   startedAt: number;
   endedAt?: number;
-  headers: { xAuthToken: boolean; authorization: boolean; xProjectId?: string; xLanguage?: string };
+  /** Which credentials came (never their values), the project and language, and the W3C `traceparent` (tracing's, not a secret). */
+  headers: { xAuthToken: boolean; authorization: boolean; xProjectId?: string; xLanguage?: string; traceparent?: string };
 }
 
 export interface CallSummary {

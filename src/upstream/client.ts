@@ -36,8 +36,11 @@ export interface CallOptions {
   auth: UpstreamAuth;
   /** `X-Language` for the upstream's error messages. */
   language?: 'en-us' | 'zh-cn';
-  /** Runs before every attempt, retries included; throwing stops the call (the upstream budget). */
-  beforeAttempt?: () => Promise<void>;
+  /**
+   * Runs before every attempt, retries included; throwing stops the call (the upstream budget).
+   * Resolves with the caller identity's budget left after this attempt, when it counts one.
+   */
+  beforeAttempt?: () => Promise<number | undefined | void>;
   /** Told about each attempt of this call (per-request logs), besides the client's own `onAttempt`. */
   onAttempt?: (attempt: AttemptInfo) => void;
   /**
@@ -65,6 +68,40 @@ export interface CallOptions {
    * the page that queries read. This client ignores it: it caches nothing.
    */
   fresh?: boolean;
+  /** Traces this call: a client span per attempt (observability/tracing.ts); absent when tracing is off. */
+  trace?: CallTrace;
+}
+
+/** How a cache in front of the client served a call: `miss` (a call made for it), `coalesced` (another request's call, joined), `hit`/`stale` (no call). */
+export type CacheOutcome = 'hit' | 'stale' | 'miss' | 'coalesced';
+
+/** What the client tells a call's tracing (CallOptions.trace). It never sees a credential. */
+export interface CallTrace {
+  /** Starts one attempt's client span. */
+  startAttempt(target: AttemptTarget): AttemptTrace;
+  /** Told by a cache in front of the client how it served the call; for `coalesced`, the span id of the joined call's attempt when it has begun. */
+  served?(outcome: CacheOutcome, spanId?: string): void;
+}
+
+/** Where one attempt goes: the upstream's host and port, the request's path without its query, and its number (0 first). */
+export interface AttemptTarget {
+  attempt: number;
+  host: string;
+  port: number;
+  path: string;
+}
+
+export interface AttemptTrace {
+  readonly spanId: string;
+  /**
+   * The attempt's headers with its trace context added (`traceparent`, `tracestate`), as a copy.
+   * Added after AK/SK signing and never signed (signer.ts): a retry has a span of its own.
+   */
+  headers(headers: Record<string, string>): Record<string, string>;
+  /** Runs `fn` with the attempt's span active: the log lines it writes carry its ids. */
+  run<T>(fn: () => T): T;
+  /** Ends the span: `status` when the upstream answered, `error` when the attempt failed. */
+  end(result: { status?: number; error?: unknown; budgetRemaining?: number }): void;
 }
 
 /** What a cache in front of the client says of a page it returned. */
@@ -179,6 +216,8 @@ interface ClientParts {
   sleep: (ms: number, signal?: CancelSignal) => Promise<void>;
   now: () => Date;
   onAttempt?: (attempt: AttemptInfo) => void;
+  /** The upstream's host name and port, for the attempts' client spans. */
+  server: { host: string; port: number };
 }
 
 /** Milliseconds until the call's deadline, read afresh each time (infinite without one). */
@@ -195,38 +234,46 @@ async function callListBackups(client: ClientParts, params: ListBackupsParams, o
   const { auth, language, beforeAttempt, onAttempt: onThisAttempt, deadline, signal } = options;
   const request = createListBackupsRequest(client.target, params, auth, language, client.now);
   const deadlineLeft = toDeadlineLeft(deadline);
+  const trace = options.trace;
+  const tracedPath = trace ? request.path.split('?')[0]! : '';
   for (let attempt = 0; ; attempt++) {
     if (signal?.aborted) throw new UpstreamCallCancelledError();
     if (deadlineLeft() <= 0) throw new UpstreamTimeoutError(0); // the operation's deadline has passed
     // The service AK waits for a slot: see ak-guard.ts. Its release says what the answer told of the key.
     const release = auth.kind === 'aksk' ? await client.akGuard.admit(auth.ak, deadlineLeft) : undefined;
+    let budgetRemaining: number | undefined;
     try {
-      await beforeAttempt?.();
+      budgetRemaining = (await beforeAttempt?.()) ?? undefined;
     } catch (error) {
       release?.('unknown');
       throw error;
     }
+    const span = trace?.startAttempt({ attempt, host: client.server.host, port: client.server.port, path: tracedPath });
     const started = performance.now();
     const attemptEnds = Date.now() + client.timeoutMs;
     const timeLeft = (): number => Math.min(attemptEnds - Date.now(), deadlineLeft());
     const report = (info: Partial<AttemptInfo>): void => {
       const full = { instanceId: params.instanceId, offset: params.offset, limit: params.limit, attempt, ms: performance.now() - started, ...info };
       client.onAttempt?.(full);
-      onThisAttempt?.(full);
+      if (span) span.run(() => onThisAttempt?.(full));
+      else onThisAttempt?.(full);
     };
     let result: ListBackupsResult;
     try {
-      const headers = request.headers();
+      const headers = span ? span.headers(request.headers()) : request.headers();
       result = toListBackupsResult(await exchange(client.pool, request.path, headers, timeLeft, signal), headers);
     } catch (error) {
       release?.(keyVerdict(error));
-      report(failureInfo(error));
+      const failure = failureInfo(error);
+      span?.end({ status: failure.status, error, budgetRemaining });
+      report(failure);
       const wait = signal?.aborted ? undefined : retryWait(client.policy, error, attempt);
       if (wait === undefined || wait >= deadlineLeft()) throw error; // final, or no time left for another attempt
       await backOff(client.sleep, wait, signal);
       continue;
     }
     release?.('accepted');
+    span?.end({ status: 200, budgetRemaining });
     report({ status: 200, requestId: result.requestId });
     return result;
   }
@@ -241,7 +288,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const akGuard = new AkGuard({ failuresBeforePause: akFailuresBeforePause, pauseMs: akPauseMs, now: () => now().getTime() });
   const target = toUpstreamTarget(endpoint);
   const pool = proxy ? createProxiedPool(target.origin, proxy, timeoutMs) : createPool(target.origin);
-  const client: ClientParts = { pool, target, akGuard, timeoutMs, policy: { retries, backoffBaseMs, maxRetryAfterMs, random }, sleep, now, onAttempt };
+  const origin = new URL(target.origin);
+  const server = { host: origin.hostname.replace(/^\[|\]$/g, ''), port: Number(origin.port || (origin.protocol === 'https:' ? 443 : 80)) };
+  const client: ClientParts = { pool, target, akGuard, timeoutMs, policy: { retries, backoffBaseMs, maxRetryAfterMs, random }, sleep, now, onAttempt, server };
   return {
     listBackups: (params, callOptions) => callListBackups(client, params, callOptions),
     probe: (probeTimeoutMs) => probe(pool, `${target.pathPrefix}/`, probeTimeoutMs),

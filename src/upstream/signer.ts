@@ -11,7 +11,9 @@
  *   uses, so the server's decode-then-encode gives back exactly what was signed; they are sorted
  *   by the raw key before encoding (`é` sorts after `z` raw, before it encoded);
  * - only the headers listed in SignedHeaders are signed; whatever the HTTP client adds later
- *   (User-Agent, Accept, Accept-Encoding) is not, and must not be listed.
+ *   (User-Agent, Accept, Accept-Encoding) is not, and must not be listed. Nor are `traceparent`
+ *   and `tracestate` (tracing, added to each attempt after signing, client.ts): a retry is a new
+ *   span with a new id, and the signature stays what the cloud computes over the listed headers.
  */
 import { createHash, createHmac } from 'node:crypto';
 
