@@ -5,6 +5,7 @@
  * path when it knows the operation, else Apollo's pipeline; either way, a Reply.
  */
 import { HeaderMap, type ApolloServer } from '@apollo/server';
+import { getOperationAST } from 'graphql';
 
 import type { ContextFactory, GatewayContext } from '../context';
 import { acceptsJson } from '../http/accept';
@@ -14,6 +15,7 @@ import { CSRF_REFUSAL_MESSAGE, mayBeForged } from '../http/csrf';
 import { graphqlErrorBody, graphqlErrorReply, jsonReply, type Reply } from '../http/reply';
 import type { Exchange, RouteHandler } from '../http/router';
 import type { FastPath } from './fast-path';
+import type { KnownOperation } from './operation-store';
 import type { OperationConcerns } from './operation';
 import { wantsEventStream, type SseEndpoint } from './sse';
 import type { ListedDocument, TrustedDocuments } from './trusted-documents/list';
@@ -120,12 +122,37 @@ function refuseDocument(x: Exchange, deps: EndpointDeps, context: () => GatewayC
   return refuseOperation(x, deps, context, 400, graphqlErrorBody(refused.message, refused.code), typeof operationName === 'string' ? operationName : undefined);
 }
 
-/** A GET with trusted documents: refused, or Apollo's answer to the listed document's text (Apollo's GET rules apply: CSRF, no mutations), or to the request as it is. */
-function trustedGet(x: Exchange, trusted: TrustedDocuments, deps: EndpointDeps, context: () => GatewayContext): Promise<Reply> | Reply {
+/**
+ * A GET with trusted documents: refused, or the listed document run as compiled at start-up (the
+ * fast path), or Apollo's answer to the listed text (where the fast path steps aside) or to the
+ * request as it is. Apollo's GET rules hold on either path: a GET that may be forged (no preflight
+ * header) goes to Apollo, which refuses it; a listed query is all the fast path takes (no
+ * mutation over GET; a subscription is refused by `admit`, and then answered by Apollo).
+ */
+async function trustedGet(x: Exchange, trusted: TrustedDocuments, deps: EndpointDeps, context: () => GatewayContext): Promise<Reply> {
   const resolution = trusted.resolve(documentRequestOfSearch(x.search));
-  if (resolution.outcome === 'refused') return refuseDocument(x, deps, context, resolution, new URLSearchParams(x.search).get('operationName'));
-  return viaApollo(x, undefined, deps, context, resolution.outcome === 'listed' ? searchWithDocument(x.search, resolution.listed.body) : x.search);
+  const params = new URLSearchParams(x.search);
+  if (resolution.outcome === 'refused') return refuseDocument(x, deps, context, resolution, params.get('operationName'));
+  if (resolution.outcome !== 'listed') return viaApollo(x, undefined, deps, context);
+  const known = mayBeForged((name) => x.header(name)) ? undefined : resolution.listed.operation(params.get('operationName'));
+  const variables = known && getVariables(params.get('variables'));
+  const fast = known && variables !== INVALID && isQuery(known) ? await deps.fastPath?.run(x, known, variables, context) : undefined;
+  return fast ?? viaApollo(x, undefined, deps, context, searchWithDocument(x.search, resolution.listed.body));
 }
+
+const INVALID = Symbol('invalid');
+
+/** A GET's `variables` parameter, parsed; INVALID (Apollo answers it) when it is not JSON. */
+function getVariables(text: string | null): unknown {
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return INVALID;
+  }
+}
+
+const isQuery = (known: KnownOperation): boolean => getOperationAST(known.document, known.operationName)?.operation === 'query';
 
 /**
  * A POST body with trusted documents: refused, or the body to run with its listed document

@@ -136,12 +136,15 @@ describe('TRUSTED_DOCUMENTS_MODE=require, with the console manifest GraphQL Code
     expectPage((await post(stack, { query: manifest[`sha256:${idOf('InstanceBackups')}`], variables: variables() })).json(), instanceId);
   });
 
-  it('serves it by documentId in a GET, under Apollo\'s GET rules (a GET without a preflight header is a CSRF refusal)', async () => {
+  it('serves it by documentId in a GET from the operation compiled at start-up, under Apollo\'s GET rules (a GET without a preflight header is a CSRF refusal)', async () => {
     const { stack, instanceId } = on;
     const params = { documentId: idOf('InstanceBackups'), variables: JSON.stringify(variables()) };
+    const fastBefore = await metric(stack.gateway.url, 'graphql_fast_path_operations_total');
     const res = await get(stack, params);
     expect(res.status).toBe(200);
     expectPage(res.json(), instanceId);
+    expect(await metric(stack.gateway.url, 'graphql_fast_path_operations_total')).toBe(fastBefore + 1);
+    expect(stack.gateway.caches.documents.size).toBe(0); // Apollo parsed nothing
     await stack.resetCalls();
     await expectRefused(stack, await get(stack, params, {}), 'BAD_REQUEST');
   });
