@@ -5,7 +5,7 @@
  * path when it knows the operation, else Apollo's pipeline; either way, a Reply.
  */
 import { HeaderMap, type ApolloServer } from '@apollo/server';
-import { getOperationAST } from 'graphql';
+import { getOperationAST, type GraphQLFormattedError } from 'graphql';
 
 import type { ContextFactory, GatewayContext } from '../context';
 import { acceptsJson } from '../http/accept';
@@ -16,7 +16,7 @@ import { graphqlErrorBody, graphqlErrorReply, jsonReply, type Reply } from '../h
 import type { Exchange, RouteHandler } from '../http/router';
 import type { FastPath } from './fast-path';
 import type { KnownOperation } from './operation-store';
-import type { OperationConcerns } from './operation';
+import { toOutcome, type OperationConcerns } from './operation';
 import { wantsEventStream, type SseEndpoint } from './sse';
 import type { ListedDocument, TrustedDocuments } from './trusted-documents/list';
 import { documentRequestOfSearch, searchWithDocument, type Resolution } from './trusted-documents/resolve';
@@ -160,6 +160,9 @@ const isQuery = (known: KnownOperation): boolean => getOperationAST(known.docume
  * read), or the body as it is (not listed, allowed).
  */
 function screenPost(x: Exchange, body: unknown, trusted: TrustedDocuments, deps: EndpointDeps, context: () => GatewayContext): { refusal: Reply } | { body: unknown; listed?: ListedDocument } {
+  // Not an object (a batch, an array, is the one shape Apollo would run): it names no document, so
+  // it is left to Apollo, which refuses it. Batching is off (apollo.ts): turning it on would need
+  // each operation of a batch screened here.
   const request = isRecord(body) ? body : {};
   const resolution = trusted.resolve(request);
   if (resolution.outcome === 'refused') return { refusal: refuseDocument(x, deps, context, resolution, request.operationName) };
@@ -198,6 +201,22 @@ async function answer(x: Exchange, deps: EndpointDeps, context: () => GatewayCon
   return (known && await deps.fastPath?.run(x, known, variables, context)) ?? viaApollo(x, body, deps, context);
 }
 
+/**
+ * Ends the operation span of a request Apollo refused before its pipeline began (a body that is
+ * not a GraphQL request, such as `{"query": 1}`): the span started with the context, and no
+ * plugin hook would end it. A span the pipeline ended is left as it is (a span ends once).
+ */
+function endRefusedTrace(context: GatewayContext, body: string): void {
+  let errors: GraphQLFormattedError[] | undefined;
+  try {
+    const parsed = (JSON.parse(body) as { errors?: unknown }).errors;
+    if (Array.isArray(parsed)) errors = parsed as GraphQLFormattedError[];
+  } catch {
+    // not a GraphQL answer: the span says only that the operation ended without data
+  }
+  context.trace?.end(toOutcome({ context, operationName: undefined, data: undefined, errors: errors ?? [{ message: 'The request was refused.', extensions: { code: 'BAD_REQUEST' } }] }));
+}
+
 export function createGraphQLEndpoint(deps: EndpointDeps): RouteHandler {
   const decorators = deps.decorators ?? [];
   return async (x) => {
@@ -205,6 +224,7 @@ export function createGraphQLEndpoint(deps: EndpointDeps): RouteHandler {
     let made: GatewayContext | undefined;
     const context = (): GatewayContext => (made ??= deps.createContext(x));
     let reply = await answer(x, deps, context);
+    if (made?.trace && reply.status >= 400 && typeof reply.body === 'string') endRefusedTrace(made, reply.body);
     for (const decorate of decorators) reply = await decorate(x, made, reply);
     return reply;
   };

@@ -100,7 +100,7 @@ function normaliseAndFormat(errors: readonly GraphQLError[], formatError: Format
   });
 }
 
-function toOutcome({ context, operationName, data, errors }: Omit<OperationRecord, 'started'>, type: OperationOutcome['type'] = 'query'): OperationOutcome {
+export function toOutcome({ context, operationName, data, errors }: Omit<OperationRecord, 'started'>, type: OperationOutcome['type'] = 'query'): OperationOutcome {
   const upstream = { calls: context?.upstreamCalls.count ?? 0, shared: context?.upstreamCalls.shared ?? 0, pages: context?.upstreamPages.count ?? 0 };
   return { type, name: operationName ?? undefined, data, errors, upstream };
 }

@@ -31,7 +31,7 @@ import type { TracingConfig } from '../config';
 import type { HeaderGetter } from '../context';
 import type { Logger } from '../logger';
 import { UpstreamError } from '../upstream/errors';
-import type { AttemptTrace, CacheOutcome, CallTrace } from '../upstream/client';
+import type { AttemptIds, AttemptTrace, CacheOutcome, CallTrace } from '../upstream/client';
 import type { OperationOutcome, OperationTrace, PollTrace, Tracing } from './tracing';
 
 /** GraphQL's semantic conventions are still incubating: their names are copied, as OpenTelemetry advises, not imported. */
@@ -66,7 +66,7 @@ function attemptEndAttributes(result: Parameters<AttemptTrace['end']>[0]): Attri
 }
 
 /** The trace of one call's attempts, each a client span child of `parent`. */
-function callTraceOf(tracer: Tracer, propagator: W3CTraceContextPropagator, parent: Context, onServed?: (outcome: CacheOutcome, spanId?: string) => void): CallTrace {
+function callTraceOf(tracer: Tracer, propagator: W3CTraceContextPropagator, parent: Context, onServed?: (outcome: CacheOutcome, attempt?: AttemptIds) => void): CallTrace {
   return {
     startAttempt({ attempt, host, port, path }) {
       const span = tracer.startSpan('GET', {
@@ -79,6 +79,7 @@ function callTraceOf(tracer: Tracer, propagator: W3CTraceContextPropagator, pare
       }, parent);
       const active = trace.setSpan(parent, span);
       return {
+        traceId: span.spanContext().traceId,
         spanId: span.spanContext().spanId,
         headers(headers) {
           const out = { ...headers };
@@ -124,8 +125,9 @@ function createOperationTrace(tracer: Tracer, propagator: W3CTraceContextPropaga
   const active = trace.setSpan(parent, span);
   let ended = false;
   return {
-    calls: callTraceOf(tracer, propagator, active, (outcome, spanId) => {
-      span.addEvent('rds.upstream.page', spanId ? { 'rds.cache.outcome': outcome, 'rds.upstream.span_id': spanId } : { 'rds.cache.outcome': outcome }, epochMs(performance.now()));
+    calls: callTraceOf(tracer, propagator, active, (outcome, joined) => {
+      const attributes: Attributes = joined ? { 'rds.cache.outcome': outcome, 'rds.upstream.trace_id': joined.traceId, 'rds.upstream.span_id': joined.spanId } : { 'rds.cache.outcome': outcome };
+      span.addEvent('rds.upstream.page', attributes, epochMs(performance.now()));
     }),
     run: (fn) => context.with(active, fn),
     end(outcome) {

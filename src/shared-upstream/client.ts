@@ -8,7 +8,7 @@ import { Canceller, type CancelSignal } from '../cancel';
 import { BudgetExhaustedError } from '../errors/domain';
 import type { Logger } from '../logger';
 import { UpstreamCallCancelledError, UpstreamTimeoutError } from '../upstream/errors';
-import { callerIdentity, type AttemptInfo, type CallOptions, type CallTrace, type ListBackupsResult, type UpstreamClient } from '../upstream/client';
+import { callerIdentity, type AttemptIds, type AttemptInfo, type CallOptions, type CallTrace, type ListBackupsResult, type UpstreamClient } from '../upstream/client';
 import { listBackupsPath, type ListBackupsParams } from '../upstream/url';
 import type { BudgetAnswer, SharedStore } from './store';
 
@@ -57,8 +57,8 @@ interface SharedCall {
   cancel: Canceller;
   /** A background refresh is part of it: it goes on with no one waiting, to refresh the cache. */
   kept: boolean;
-  /** The span id of its latest attempt (tracing on): a request that joins it says so on its own span. */
-  spanId?: string;
+  /** Its latest attempt's span (tracing on): a request that joins it says so on its own span. */
+  attempt?: AttemptIds;
 }
 
 const deadlineOf = (options: CallOptions): number | undefined => (typeof options.deadline === 'function' ? options.deadline() : options.deadline);
@@ -104,7 +104,8 @@ class SharedUpstream implements UpstreamClient {
         onLookup?.('stale');
         callOptions.trace?.served?.('stale');
         callOptions.onServed?.({ freshForMs: 0 });
-        this.fetchShared(identity, key, params, callOptions, false).then(
+        // Not this request's work (its answer is sent): the refresh's attempts are not spans of its operation.
+        this.fetchShared(identity, key, params, { ...callOptions, trace: undefined }, false).then(
           () => logger?.debug('background refresh stored'),
           (error: unknown) => logger?.debug({ err: error instanceof Error ? error.name : 'unknown' }, 'background refresh failed; the stale page stays'),
         );
@@ -146,7 +147,7 @@ class SharedUpstream implements UpstreamClient {
     const trace: CallTrace | undefined = own && {
       startAttempt: (target) => {
         const attempt = own.startAttempt(target);
-        call.spanId = attempt.spanId;
+        call.attempt = { traceId: attempt.traceId, spanId: attempt.spanId };
         return attempt;
       },
     };
@@ -174,7 +175,7 @@ class SharedUpstream implements UpstreamClient {
       for (const earlier of call.waiters) armIfOutlasted(call, earlier);
       if (waits) {
         this.options.onLookup?.('coalesced');
-        callOptions.trace?.served?.('coalesced', call.spanId);
+        callOptions.trace?.served?.('coalesced', call.attempt);
       }
     } else {
       call = this.startCall(identity, key, params, callOptions);

@@ -79,8 +79,8 @@ export type CacheOutcome = 'hit' | 'stale' | 'miss' | 'coalesced';
 export interface CallTrace {
   /** Starts one attempt's client span. */
   startAttempt(target: AttemptTarget): AttemptTrace;
-  /** Told by a cache in front of the client how it served the call; for `coalesced`, the span id of the joined call's attempt when it has begun. */
-  served?(outcome: CacheOutcome, spanId?: string): void;
+  /** Told by a cache in front of the client how it served the call; for `coalesced`, the joined call's latest attempt, when it has begun (in its first requester's trace). */
+  served?(outcome: CacheOutcome, attempt?: AttemptIds): void;
 }
 
 /** Where one attempt goes: the upstream's host and port, the request's path without its query, and its number (0 first). */
@@ -91,8 +91,13 @@ export interface AttemptTarget {
   path: string;
 }
 
-export interface AttemptTrace {
+/** Where an attempt's span is: its trace and its own id. */
+export interface AttemptIds {
+  readonly traceId: string;
   readonly spanId: string;
+}
+
+export interface AttemptTrace extends AttemptIds {
   /**
    * The attempt's headers with its trace context added (`traceparent`, `tracestate`), as a copy.
    * Added after AK/SK signing and never signed (signer.ts): a retry has a span of its own.

@@ -204,7 +204,8 @@ describe('tracing on (OTLP http/json)', () => {
     const leader = callerContext();
     const joiner = callerContext();
     const { seq } = await admin(sim, 'calls');
-    await admin(sim, 'faults', 'PUT', [{ kind: 'latency', latencyMs: 400, times: 1, instanceId: instances[2] }]);
+    // Long enough for the second request to join on a loaded machine: the test waits for the answers, not for the time.
+    await admin(sim, 'faults', 'PUT', [{ kind: 'latency', latencyMs: 3000, times: 1, instanceId: instances[2] }]);
     const led = gql(gateway.url, PAGE, { id: instances[2] }, { traceparent: leader.traceparent, 'X-Auth-Token': TOKEN });
     // The second request comes once the first one's call is at the upstream, held there by the latency.
     await until(async () => (await admin(sim, `calls?since=${seq}`)).count > 0);
@@ -215,7 +216,7 @@ describe('tracing on (OTLP http/json)', () => {
     const attempt = spans.find((s) => s.traceId === leader.traceId && s.kind === CLIENT)!;
     const waiting = spans.find((s) => s.traceId === joiner.traceId && s.kind === SERVER)!;
     expect(waiting.attributes).toMatchObject({ 'rds.upstream.calls': 0, 'rds.upstream.shared': 1, 'rds.upstream.pages': 1 });
-    expect(waiting.events).toEqual([{ name: 'rds.upstream.page', attributes: { 'rds.cache.outcome': 'coalesced', 'rds.upstream.span_id': attempt.spanId } }]);
+    expect(waiting.events).toEqual([{ name: 'rds.upstream.page', attributes: { 'rds.cache.outcome': 'coalesced', 'rds.upstream.trace_id': leader.traceId, 'rds.upstream.span_id': attempt.spanId } }]);
   });
 
   it('marks an operation that ended in errors and no data as an error, with the public code and the message the client got', async () => {
@@ -225,6 +226,17 @@ describe('tracing on (OTLP http/json)', () => {
     const operation = spans.find((s) => s.traceId === caller.traceId && s.kind === SERVER)!;
     expect(operation.status).toEqual({ code: 2, message: body.errors[0].message });
     expect(operation.attributes).toMatchObject({ 'error.type': 'GRAPHQL_VALIDATION_FAILED', 'graphql.error.codes': ['GRAPHQL_VALIDATION_FAILED'] });
+  });
+
+  it('ends the span of a request Apollo refuses before its pipeline begins (a body that is not a GraphQL request)', async () => {
+    const caller = callerContext();
+    const res = await rawRequest(gateway.url.replace(/\/graphql$/, ''), '/graphql', {
+      method: 'POST', headers: { 'content-type': 'application/json', traceparent: caller.traceparent, 'X-Auth-Token': TOKEN }, body: JSON.stringify({ query: 1 }),
+    });
+    expect(res.status).toBe(400);
+    const spans = await receiver.spansWhen((all) => all.some((s) => s.traceId === caller.traceId && s.kind === SERVER));
+    const operation = spans.find((s) => s.traceId === caller.traceId && s.kind === SERVER)!;
+    expect(operation).toMatchObject({ parentSpanId: caller.parentId, status: { code: 2, message: res.json().errors[0].message }, attributes: { 'error.type': 'BAD_REQUEST' } });
   });
 
   it('makes a subscription over graphql-ws an operation span, and each live poll a root span of its own', async () => {
