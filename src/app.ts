@@ -73,6 +73,7 @@ function createUpstream(config: Config, options: AppOptions, deps: { endpoint: s
       onAttempt: (attempt) => {
         metrics.upstreamAttempt(attempt);
         if (attempt.status !== undefined) readiness.upstreamAnswered();
+        else if (attempt.error === 'UpstreamNetworkError' || attempt.error === 'UpstreamTimeoutError') readiness.upstreamUnreachable();
       },
       ...options.client,
     }),

@@ -127,7 +127,7 @@ function readinessMetric(registry: Registry): Pick<Metrics, 'judgeReadiness'> {
   let judge: (() => Promise<boolean>) | undefined;
   new Gauge({
     name: 'gateway_ready',
-    help: '1 when /readyz would answer 200 (the upstream answered in the last 30 s or at the last /readyz probe, Redis reachable when configured, not shutting down), else 0; a scrape never calls the upstream.',
+    help: '1 when /readyz would answer 200 by the latest news of the upstream (an answer, an attempt it left unanswered, a /readyz probe), Redis reachable when configured and not shutting down, else 0; a scrape never calls the upstream.',
     registers: [registry],
     async collect() {
       this.set(judge && (await judge()) ? 1 : 0);
@@ -194,7 +194,6 @@ export function createMetrics(): Metrics {
     fastPathAnswered() {
       fastPath.inc();
     },
-
     budget(cls, remaining, refused) {
       if (remaining !== undefined) budgetRemaining.set({ identity_class: cls }, remaining);
       if (refused) budgetRefused.inc({ identity_class: cls });

@@ -27,10 +27,13 @@ export interface ReadinessReport {
 export interface Readiness {
   /** Call whenever the upstream answered with any HTTP status. */
   upstreamAnswered(): void;
+  /** Call when an attempt got no answer at all (a connection failure, a timeout): bad news for lastVerdict(). */
+  upstreamUnreachable(): void;
   check(): Promise<ReadinessReport>;
   /**
    * What `check()` would say without probing the upstream: the upstream part is the latest news
-   * of it, an answer (ready) or a probe's outcome (not ready before either). For `gateway_ready`:
+   * of it, an answer (ready), an attempt with no answer (not ready) or a probe's outcome (not
+   * ready before any). For `gateway_ready`:
    * a scrape of /metrics never calls the upstream; /readyz, probed by Kubernetes or compose,
    * keeps the news fresh on an idle replica.
    */
@@ -39,7 +42,7 @@ export interface Readiness {
 
 export function createReadiness({ probe, store, windowMs = 30_000, probeTimeoutMs = 2000 }: ReadinessOptions): Readiness {
   let lastAnswer = Number.NEGATIVE_INFINITY;
-  /** Whether the latest news of the upstream was good: an answer, or a probe it answered. */
+  /** Whether the latest news of the upstream was good: an answer, or a probe it answered (not an attempt it left unanswered). */
   let latestNewsGood = false;
   const report = async (upstreamVerdict: () => boolean | Promise<boolean>): Promise<ReadinessReport> => {
     const [upstream, { backend, healthy }] = await Promise.all([upstreamVerdict(), store()]);
@@ -51,6 +54,9 @@ export function createReadiness({ probe, store, windowMs = 30_000, probeTimeoutM
     upstreamAnswered() {
       lastAnswer = Date.now();
       latestNewsGood = true;
+    },
+    upstreamUnreachable() {
+      latestNewsGood = false;
     },
     check: () => report(async () => {
       if (answeredLately()) return true;

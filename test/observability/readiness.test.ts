@@ -17,7 +17,7 @@ describe('createReadiness().check()', () => {
 });
 
 describe('createReadiness().lastVerdict() (gateway_ready)', () => {
-  it('never probes: it says the latest news of the upstream, an answer or a probe of check()', async () => {
+  it('never probes: it says the latest news of the upstream, an answer, an unanswered attempt or a probe of check()', async () => {
     const outcomes = [false, true];
     let probes = 0;
     const readiness = createReadiness({ probe: async () => { probes++; return outcomes.shift()!; }, store: () => ({ backend: 'memory', healthy: true }), windowMs: -1 });
@@ -28,6 +28,8 @@ describe('createReadiness().lastVerdict() (gateway_ready)', () => {
     expect((await readiness.lastVerdict()).ready).toBe(false);
     expect((await readiness.check()).ready).toBe(true);
     expect((await readiness.lastVerdict()).ready).toBe(true);
+    readiness.upstreamUnreachable(); // an attempt with no answer (a timeout, a refused connection)
+    expect((await readiness.lastVerdict()).ready).toBe(false);
     expect(probes).toBe(2); // check()'s two probes only
   });
 });
