@@ -98,9 +98,9 @@ export interface Config {
   logLevel: string;
   /** How long SIGTERM waits for requests in flight before cutting them. */
   shutdownTimeoutMs: number;
-  /** What the HTTP server allows a client (server.ts). */
   /** Null when tracing is off (no OTLP endpoint, OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none). */
   tracing: TracingConfig | null;
+  /** What the HTTP server allows a client (server.ts). */
   connections: {
     /** A request's headers must have arrived this long after its connection began waiting for them, else 408. */
     headersTimeoutMs: number;
