@@ -10,6 +10,7 @@ import {
   GraphQLError, getOperationAST, parse, specifiedRules, subscribe, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult,
   type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema,
 } from 'graphql';
+import { getVariableValues } from 'graphql/execution/values';
 
 import { Canceller } from '../cancel';
 import type { ContextFactory, GatewayContext, HeaderGetter } from '../context';
@@ -141,6 +142,10 @@ function checkSubscription(params: SubscriptionParams, deps: LiveOperationsDeps,
   const operation = getOperationAST(document, operationName);
   if (!operation) return { errors: [badRequest('The document names no operation to run (give `operationName`).')] };
   if (operation.operation !== 'subscription') return { errors: [badRequest('Only subscriptions are served here: send queries as a plain POST or GET on /graphql.')] };
+  // Variables that do not coerce are the caller's mistake, as Apollo says over HTTP (BAD_USER_INPUT),
+  // not an error of execution (which formatErrors would mask as INTERNAL_SERVER_ERROR).
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], (params.variables ?? {}) as Record<string, unknown>, { maxErrors: 20 });
+  if (coerced.errors) return { errors: coerced.errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } })) };
   const refusal = operations.admitSubscription(schema, document, checked.key, operationName, params.variables as Record<string, unknown> | undefined);
   return refusal ? { errors: [refusal] } : { document, name: operation.name?.value };
 }
