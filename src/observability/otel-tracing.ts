@@ -52,8 +52,6 @@ const HEADER_GETTER: TextMapGetter<HeaderGetter> = {
 /** `performance.now()` as epoch milliseconds: every time given to a span here is one of these. */
 const epochMs = (performanceMs: number): number => performance.timeOrigin + performanceMs;
 
-const NO_IDS: Record<string, string> = {};
-
 /** The attributes of one attempt's end: its status or error (semantic conventions: `error.type` is the status for an HTTP error). */
 function attemptEndAttributes(result: Parameters<AttemptTrace['end']>[0]): Attributes {
   const attributes: Attributes = {};
@@ -171,9 +169,10 @@ export function createOtelTracing(config: TracingConfig): Tracing {
     enabled: true,
     startOperation: (started, header) => createOperationTrace(tracer, propagator, started, header),
     startPoll: (watchers) => createPollTrace(tracer, propagator, watchers),
-    logMixin() {
+    logMixin(): Record<string, string> {
       const span = trace.getSpan(context.active());
-      if (!span) return NO_IDS;
+      // A new object each time: pino merges the line's own fields into what the mixin returns.
+      if (!span) return {};
       const { traceId, spanId } = span.spanContext();
       return { trace_id: traceId, span_id: spanId };
     },
