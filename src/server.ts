@@ -117,12 +117,12 @@ async function startEndpoints(deps: GatewayDeps, server: http.Server, operations
 
 /**
  * TRUSTED_DOCUMENTS, each document checked against the public schema and the operation limits
- * and compiled, before anything starts: a ConfigError (one line, index.ts) when any is wrong.
+ * (and introspection when it is off), before anything starts: a ConfigError (one line, index.ts) when any is wrong.
  */
 function loadTrusted({ config, logger, metrics }: GatewayDeps, schema: GraphQLSchema, operations: OperationConcerns): TrustedDocuments | undefined {
   if (!config.trustedDocuments) return undefined;
   const trusted = loadTrustedDocuments(config.trustedDocuments, {
-    schema, validationRules: operations.validationRules, limits: config.limits, onResolved: (outcome) => metrics.trustedDocument(outcome),
+    schema, validationRules: operations.validationRules, limits: config.limits, introspection: config.graphiql, onResolved: (outcome) => metrics.trustedDocument(outcome),
   });
   logger.info({ file: config.trustedDocuments.file, mode: trusted.mode, documents: trusted.size }, 'trusted documents loaded');
   return trusted;

@@ -1,14 +1,17 @@
 /**
- * The trusted documents as the gateway runs them: each document of the manifest parsed,
- * validated and compiled once, at start-up, so that a request naming one skips parsing and
- * validation (the fast path runs its compiled operation directly). A document that does not
+ * The trusted documents as the gateway runs them: each document of the manifest parsed and
+ * validated once, at start-up, so that a request naming one skips parsing and validation (the
+ * fast path runs its compiled operation directly). Each operation is compiled when first asked
+ * for, and kept: a compiled operation takes about 20 KB of heap, and a manifest of thousands of
+ * documents, most rarely run, would otherwise hold them all from the start. A document that does not
  * parse or validate stops start-up, like a bad variable, with one line naming the file and
  * the entry.
  */
 import { readFileSync } from 'node:fs';
 
 import {
-  GraphQLError, Kind, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type ValidationRule,
+  GraphQLError, Kind, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode,
+  type ValidationRule,
 } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 
@@ -28,7 +31,8 @@ export interface ListedDocument {
   document: DocumentNode;
   /**
    * Its operation a request names (`operationName`), or its only one when the request names
-   * none, compiled; undefined when there is no such operation (Apollo's pipeline then answers).
+   * none, compiled (at its first use); undefined when there is no such operation (Apollo's
+   * pipeline then answers).
    */
   operation(requestedName: string | null | undefined): KnownOperation | undefined;
 }
@@ -47,6 +51,8 @@ export interface TrustedDocumentsDeps {
   /** OperationConcerns' rules (depth, aliases, directives, operation types), checked with graphql-js's own. */
   validationRules: readonly ValidationRule[];
   limits: { maxTokens: number; maxDocumentBytes: number };
+  /** Whether introspection is allowed (GRAPHIQL): without it, a listed introspection document is refused at start-up, as Apollo refuses one per request. */
+  introspection: boolean;
   /** Each resolution's outcome (metrics): listed, unlisted, or refused; a request that names no document is not counted. */
   onResolved?: (outcome: 'listed' | 'unlisted' | 'refused') => void;
 }
@@ -63,7 +69,8 @@ function toDocument(file: string, entry: ManifestEntry, deps: TrustedDocumentsDe
   }
   releaseTokenChain(document);
   // Rules given to validate() replace graphql-js's own: both, as Apollo runs them.
-  const [invalid] = validate(deps.schema, document, [...specifiedRules, ...deps.validationRules]);
+  const rules = [...specifiedRules, ...deps.validationRules, ...(deps.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+  const [invalid] = validate(deps.schema, document, rules);
   if (invalid) fail(`the document does not validate against the schema: ${invalid.message}`);
   // A valid document has an operation (a fragment nothing spreads is invalid).
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
@@ -71,27 +78,44 @@ function toDocument(file: string, entry: ManifestEntry, deps: TrustedDocumentsDe
     const named = operations.find((o) => o.name?.value === entry.name);
     if (!named) fail(`the document has no operation named ${JSON.stringify(entry.name)}`);
     else if (entry.type !== null && named.operation !== entry.type) fail(`the operation is a ${named.operation}, not a ${JSON.stringify(entry.type)} as the manifest says`);
+  } else if (entry.type !== null && operations.length === 1 && operations[0]!.operation !== entry.type) {
+    fail(`the operation is a ${operations[0]!.operation}, not a ${JSON.stringify(entry.type)} as the manifest says`);
   }
   return document;
 }
 
-/** Each operation of a validated document compiled with graphql-jit, as jit-executor.ts compiles Apollo's. */
+/** Each operation of a validated document, compiled with graphql-jit (as jit-executor.ts compiles Apollo's) when first asked for. */
 function compileOperations(schema: GraphQLSchema, document: DocumentNode): ListedDocument['operation'] {
-  const byName = new Map<string, KnownOperation>();
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    const operationName = definition.name?.value ?? null;
-    const compiled = compileQuery(schema, document, operationName ?? undefined);
-    // A validated document compiles; graphql-jit refusing one would be a bug of its own.
-    if (!isCompiledQuery(compiled)) throw new Error(`graphql-jit did not compile a validated operation: ${compiled.errors?.[0]?.message ?? 'no reason given'}`);
-    byName.set(operationName ?? '', { compiled, document, operationName, id: nextOperationId() });
-  }
-  const sole = byName.size === 1 ? [...byName.values()][0] : undefined;
-  return (requestedName) => (requestedName === undefined || requestedName === null ? sole : byName.get(requestedName));
+  const names = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION).map((d) => d.name?.value ?? null);
+  const compiled = new Map<string | null, KnownOperation>();
+  const compile = (operationName: string | null): KnownOperation => {
+    let known = compiled.get(operationName);
+    if (!known) {
+      const result = compileQuery(schema, document, operationName ?? undefined);
+      // A validated document compiles; graphql-jit refusing one would be a bug of its own.
+      if (!isCompiledQuery(result)) throw new Error(`graphql-jit did not compile a validated operation: ${result.errors?.[0]?.message ?? 'no reason given'}`);
+      known = { compiled: result, document, operationName, id: nextOperationId() };
+      compiled.set(operationName, known);
+    }
+    return known;
+  };
+  return (requestedName) => {
+    if (requestedName === undefined || requestedName === null) return names.length === 1 ? compile(names[0]!) : undefined;
+    return names.includes(requestedName) ? compile(requestedName) : undefined;
+  };
 }
+
+/**
+ * The most documents a manifest may list. Each parsed and validated document stays in memory
+ * (about 10 KB of heap for a console's query): 10,000 start in a 192 MB heap (the Dockerfile's),
+ * 20,000 ran it out of memory, an abort with no clear line. A first-party frontend's operations
+ * are a few hundred at most.
+ */
+export const MAX_TRUSTED_DOCUMENTS = 10_000;
 
 /** The list of a manifest's entries (parseManifest()), each checked and compiled; a ConfigError naming `file` and the entry otherwise. */
 export function createTrustedDocuments(entries: readonly ManifestEntry[], mode: TrustedDocumentsMode, file: string, deps: TrustedDocumentsDeps): TrustedDocuments {
+  if (entries.length > MAX_TRUSTED_DOCUMENTS) throw manifestError(file, `lists ${entries.length} documents, more than the ${MAX_TRUSTED_DOCUMENTS} a gateway takes (split the list: one gateway per frontend)`);
   const byId = new Map<string, ListedDocument>();
   const byBody = new Map<string, ListedDocument>();
   for (const entry of entries) {

@@ -5,7 +5,7 @@ import path from 'node:path';
 
 import { ConfigError, loadConfig } from '../../../src/config';
 import { createOperationConcerns } from '../../../src/graphql/operation';
-import { createTrustedDocuments, loadTrustedDocuments, type TrustedDocumentsDeps } from '../../../src/graphql/trusted-documents/list';
+import { createTrustedDocuments, loadTrustedDocuments, MAX_TRUSTED_DOCUMENTS, type TrustedDocumentsDeps } from '../../../src/graphql/trusted-documents/list';
 import type { ManifestEntry } from '../../../src/graphql/trusted-documents/manifest';
 import { createLogger } from '../../../src/logger';
 import { createMetrics } from '../../../src/observability/metrics';
@@ -22,6 +22,7 @@ const deps: TrustedDocumentsDeps = {
   schema: toPublicSchema(createSubgraphSchema()),
   validationRules: createOperationConcerns({ config, logger: createLogger('silent'), metrics: createMetrics() }).validationRules,
   limits: config.limits,
+  introspection: true,
   onResolved: (outcome) => outcomes.push(outcome),
 };
 
@@ -66,12 +67,26 @@ describe('createTrustedDocuments()', () => {
     ['fragments only', entry('fragment F on Query { __typename }'), /the document does not validate against the schema: Fragment "F" is never used\.$/],
     ["a name the document's operations do not have", entry('query Page { __typename }', 'Other'), /\(operation "Other"\): the document has no operation named "Other"$/],
     ['a type other than the operation\'s', entry('query Page { __typename }', 'Page', 'subscription'), /the operation is a query, not a "subscription" as the manifest says$/],
+    ['a type other than its one operation\'s, with no name', entry('{ __typename }', null, 'subscription'), /\(no operation name\): the operation is a query, not a "subscription" as the manifest says$/],
     ['a document over MAX_DOCUMENT_BYTES', entry(`query Big { __typename } ${'#'.repeat(70_000)}`, 'Big'), /the document is larger than MAX_DOCUMENT_BYTES \(65536\)$/],
   ])('stops start-up on %s, in one line naming the file and the entry', (_what, bad, expected) => {
     const message = problemOf([entry(PAGE), bad]);
     expect(message).toMatch(/^TRUSTED_DOCUMENTS "manifest.json": entry /);
     expect(message).toMatch(expected);
     expect(message).not.toContain('\n');
+  });
+});
+
+describe('createTrustedDocuments() with introspection off (GRAPHIQL off, as in production)', () => {
+  it('stops start-up on a manifest of more than MAX_TRUSTED_DOCUMENTS documents, before checking any', () => {
+    const many = Array.from({ length: MAX_TRUSTED_DOCUMENTS + 1 }, (_, i) => entry(`query Q${i} { __typename }`));
+    expect(configErrorOf(() => createTrustedDocuments(many, 'require', FILE, deps))).toBe(`TRUSTED_DOCUMENTS "manifest.json": lists ${MAX_TRUSTED_DOCUMENTS + 1} documents, more than the ${MAX_TRUSTED_DOCUMENTS} a gateway takes (split the list: one gateway per frontend)`);
+  });
+
+  it('stops start-up on a listed introspection document, as Apollo would refuse it on every request', () => {
+    const message = configErrorOf(() => createTrustedDocuments([entry('{ __schema { types { name } } }')], 'require', FILE, { ...deps, introspection: false }));
+    expect(message).toMatch(/^TRUSTED_DOCUMENTS "manifest.json": entry "[0-9a-f]{64}" \(no operation name\): the document does not validate against the schema: GraphQL introspection/);
+    expect(createTrustedDocuments([entry('{ __typename }')], 'require', FILE, { ...deps, introspection: false }).size).toBe(1);
   });
 });
 
