@@ -253,8 +253,35 @@ function otlpUrl(env: Env, name: string): string | null {
   return raw;
 }
 
+/** An HTTP header name (RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * A list of `key=value` pairs, comma-separated, values percent-encoded (the W3C Baggage format of
+ * OTEL_EXPORTER_OTLP_HEADERS and OTEL_RESOURCE_ATTRIBUTES), checked: the SDK takes a bad one and
+ * every export then fails (a header value with a control character, a name with a space), or
+ * drops it. The message never shows a value (a header may hold a collector's API key).
+ */
+function checkKeyValueList(env: Env, name: string, keysAreHeaders: boolean): void {
+  const raw = str(env, name);
+  if (raw === null) return;
+  raw.split(',').forEach((item, i) => {
+    if (item.trim() === '') return;
+    const at = item.indexOf('=');
+    const key = at < 0 ? '' : item.slice(0, at).trim();
+    let value: string | undefined;
+    try { value = at < 0 ? undefined : decodeURIComponent(item.slice(at + 1).trim()); } catch { value = undefined; }
+    if (key === '' || value === undefined || (keysAreHeaders && (!HEADER_NAME.test(key) || /[\x00-\x08\x0a-\x1f\x7f]/.test(value)))) {
+      throw new ConfigError(`${name} must be key=value pairs separated by commas, values percent-encoded${keysAreHeaders ? ', keys header names' : ''}: pair ${i + 1} is not`);
+    }
+  });
+}
+
 /** The variables the OpenTelemetry SDK reads itself, checked: it would replace a bad one with its default. */
 function checkSdkVariables(env: Env): void {
+  checkKeyValueList(env, 'OTEL_EXPORTER_OTLP_HEADERS', true);
+  checkKeyValueList(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', true);
+  checkKeyValueList(env, 'OTEL_RESOURCE_ATTRIBUTES', false);
   const sampler = str(env, 'OTEL_TRACES_SAMPLER');
   if (sampler !== null && !SAMPLERS.includes(sampler)) throw new ConfigError(`OTEL_TRACES_SAMPLER must be one of ${SAMPLERS.join(', ')}, got ${JSON.stringify(sampler.slice(0, 40))}`);
   const ratio = str(env, 'OTEL_TRACES_SAMPLER_ARG');

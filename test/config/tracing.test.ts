@@ -36,6 +36,9 @@ describe('loadConfig(): tracing (OTEL_* variables)', () => {
       OTEL_BSP_SCHEDULE_DELAY: '0', OTEL_BSP_MAX_QUEUE_SIZE: '4096', OTEL_EXPORTER_OTLP_TIMEOUT: '5000',
     })).not.toBeNull();
     for (const ratio of ['0', '1', '0.25', '.5', '1.0']) expect(tracingOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_SAMPLER_ARG: ratio })).not.toBeNull();
+    expect(tracingOf({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_HEADERS: 'api-key=s%20ecret, x-tenant = blue,', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod,service.version=1.2%2C3',
+    })).not.toBeNull();
   });
 
   it.each([
@@ -43,6 +46,8 @@ describe('loadConfig(): tracing (OTEL_* variables)', () => {
     ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc'], ['OTEL_EXPORTER_OTLP_PROTOCOL', 'http/xml'], ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'grpc'],
     ['OTEL_TRACES_SAMPLER', 'sometimes'], ['OTEL_TRACES_SAMPLER_ARG', '1.5'], ['OTEL_TRACES_SAMPLER_ARG', 'half'], ['OTEL_BSP_SCHEDULE_DELAY', '-1'],
     ['OTEL_BSP_MAX_EXPORT_BATCH_SIZE', '0'], ['OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 'soon'], ['OTEL_SDK_DISABLED', 'perhaps'], ['OTEL_TRACES_EXPORTER', 'zipkin'],
+    ['OTEL_EXPORTER_OTLP_HEADERS', 'api-key=x\r\nInjected: 1'], ['OTEL_EXPORTER_OTLP_HEADERS', 'api key=x'], ['OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'garbage-no-equals'],
+    ['OTEL_RESOURCE_ATTRIBUTES', 'garbage,x=1'], ['OTEL_RESOURCE_ATTRIBUTES', 'x=%ZZ'],
   ])('stops on a bad %s (%j) with tracing on, naming it', (name, value) => {
     const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', [name]: value };
     expect(() => loadConfig(env)).toThrow(ConfigError);
