@@ -61,7 +61,7 @@ export function createSseEndpoint(live: LiveOperations): SseEndpoint {
       });
       // `content-encoding: none` is not an encoding: dropped, and compression skips event streams anyway.
       const { 'content-encoding': _none, ...headers } = init.headers ?? {};
-      if (stream === null || typeof stream === 'string') return { status: init.status, headers, body: stream ?? undefined };
+      if (stream === null || typeof stream === 'string') return { status: init.status, headers, body: stream === null ? undefined : withCodes(stream) };
       const events = tracked(stream, () => open.delete(events));
       // A stream set up while shutdown began is cut at once, as the open ones were.
       if (closed) await events.interrupt();
@@ -73,6 +73,22 @@ export function createSseEndpoint(live: LiveOperations): SseEndpoint {
       await Promise.all([...open].map((stream) => stream.interrupt()));
     },
   };
+}
+
+/**
+ * graphql-sse's own refusals (a body with no `query`: "Missing query") with the code every error
+ * of this gateway carries (DESIGN.md, "Errors"): BAD_REQUEST, where graphql-sse gives none.
+ */
+function withCodes(text: string): string {
+  let body: { errors?: Array<{ extensions?: Record<string, unknown> }> };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    return text;
+  }
+  if (!Array.isArray(body.errors)) return text;
+  body.errors = body.errors.map((error) => (error.extensions?.code ? error : { ...error, extensions: { ...error.extensions, code: 'BAD_REQUEST' } }));
+  return JSON.stringify(body);
 }
 
 /** An event stream as a Reply's body, which shutdown can cut. */

@@ -50,6 +50,14 @@ describe('Accept: text/event-stream', () => {
     expect(logLineOf('sse-get')).toEqual([expect.objectContaining({ outcome: 'error', upstreamCalls: 0 })]);
   });
 
+  it('refuses a body that is no GraphQL request with 400 and a code (graphql-sse gives its refusals none)', async () => {
+    for (const body of ['{}', '[]', '{"query":{}}']) {
+      const res = await rawRequest(stack.gateway.url, '/graphql', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body });
+      expect(res.status).toBe(400);
+      expect(res.json().errors).toEqual([expect.objectContaining({ message: expect.any(String), extensions: { code: 'BAD_REQUEST' } })]);
+    }
+  });
+
   it('is answered in JSON when the header also accepts JSON', async () => {
     const res = await post('text/event-stream, application/json;q=0.9', 'sse-and-json');
     expect(res.status).toBe(200);
