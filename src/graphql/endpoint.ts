@@ -130,8 +130,11 @@ function refuseDocument(x: Exchange, deps: EndpointDeps, context: () => GatewayC
  * mutation over GET; a subscription is refused by `admit`, and then answered by Apollo).
  */
 async function trustedGet(x: Exchange, trusted: TrustedDocuments, deps: EndpointDeps, context: () => GatewayContext): Promise<Reply> {
-  const resolution = trusted.resolve(documentRequestOfSearch(x.search));
   const params = new URLSearchParams(x.search);
+  // As Apollo refuses them: a parameter given twice would leave which one names the document to chance.
+  const twice = ['documentId', 'query', 'extensions', 'variables', 'operationName'].find((name) => params.getAll(name).length > 1);
+  if (twice) return refuseOperation(x, deps, context, 400, graphqlErrorBody(`The '${twice}' search parameter may only be specified once.`, 'BAD_REQUEST'));
+  const resolution = trusted.resolve(documentRequestOfSearch(x.search));
   if (resolution.outcome === 'refused') return refuseDocument(x, deps, context, resolution, params.get('operationName'));
   if (resolution.outcome !== 'listed') return viaApollo(x, undefined, deps, context);
   const known = mayBeForged((name) => x.header(name)) ? undefined : resolution.listed.operation(params.get('operationName'));

@@ -147,6 +147,10 @@ describe('TRUSTED_DOCUMENTS_MODE=require, with the console manifest GraphQL Code
     expect(stack.gateway.caches.documents.size).toBe(0); // Apollo parsed nothing
     await stack.resetCalls();
     await expectRefused(stack, await get(stack, params, {}), 'BAD_REQUEST');
+    // A parameter given twice is refused, as Apollo refuses it, rather than read once by chance.
+    const twice = await rawRequest(stack.gateway.url, `/graphql?documentId=${idOf('InstanceBackups')}&documentId=${sha256('{ __typename }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    expect(twice.status).toBe(400);
+    expect(twice.json().errors[0]).toEqual({ message: "The 'documentId' search parameter may only be specified once.", extensions: { code: 'BAD_REQUEST' } });
   });
 
   it('serves it by APQ hash with no registration, and through Apollo Client\'s persisted query link', async () => {

@@ -80,6 +80,7 @@ function byDocumentId<L extends { body: string }>(documentId: unknown, query: st
 
 /** The document a request runs, given the list and the mode (the table above). */
 export function resolveDocument<L extends { body: string }>(request: DocumentRequest, lookup: DocumentLookup<L>, mode: 'allow' | 'require'): Resolution<L> {
+  if (request.query !== undefined && request.query !== null && typeof request.query !== 'string') return refused('BAD_REQUEST', '`query` must be a string.');
   // An empty `query` is none: graphql-ws's payload must carry a string, so an id-only subscribe sends ''.
   const query = typeof request.query === 'string' && request.query !== '' ? request.query : undefined;
   const apq = persistedQueryHash(request.extensions);

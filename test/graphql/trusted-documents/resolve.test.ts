@@ -45,7 +45,8 @@ describe('resolveDocument()', () => {
     ['free-form unlisted text, require', { query: UNLISTED }, 'require', notInList],
     ['free-form unlisted text, allow', { query: UNLISTED }, 'allow', unlisted],
     ['no document at all: the pipeline refuses it', {}, 'require', { outcome: 'absent' }],
-    ['a query that is not a string: the pipeline refuses it', { query: 7 }, 'require', { outcome: 'absent' }],
+    ['a query that is not a string', { query: 7 }, 'require', badRequest],
+    ['a query that is not a string, beside a listed documentId', { documentId: ID, query: {} }, 'allow', badRequest],
   ])('%s', (_what, request, mode, expected) => {
     expect(resolveDocument(request, lookup, mode)).toEqual(expected);
   });
