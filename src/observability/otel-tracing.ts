@@ -81,7 +81,8 @@ function callTraceOf(tracer: Tracer, propagator: W3CTraceContextPropagator, pare
         spanId: span.spanContext().spanId,
         headers(headers) {
           const out = { ...headers };
-          propagator.inject(active, out, { set: (carrier, key, value) => { carrier[key] = value; } });
+          // An empty value (a caller's tracestate too large to keep) is no header at all.
+          propagator.inject(active, out, { set: (carrier, key, value) => { if (value !== '') carrier[key] = value; } });
           return out;
         },
         run: (fn) => context.with(active, fn),
@@ -151,7 +152,11 @@ function createPollTrace(tracer: Tracer, propagator: W3CTraceContextPropagator, 
 
 /** The SDK's own warnings and errors as log lines (at most 500 characters each: they may hold an exporter's stack). */
 function diagnosticsTo(logger: Logger): void {
-  const warn = (message: string): void => logger.warn({ diagnostic: message.slice(0, 500) }, 'opentelemetry');
+  // The SDK gives a prefix as the message and the substance as arguments (an Error, a string).
+  const warn = (message: string, ...args: unknown[]): void => {
+    const detail = [message, ...args.map((a) => (a instanceof Error ? `${a.name}: ${a.message}` : typeof a === 'string' ? a : ''))].filter(Boolean).join(' ');
+    logger.warn({ diagnostic: detail.slice(0, 500) }, 'opentelemetry');
+  };
   const none = (): void => undefined;
   diag.setLogger({ error: warn, warn, info: none, debug: none, verbose: none }, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
 }
