@@ -74,6 +74,7 @@ function byDocumentId<L extends { body: string }>(documentId: unknown, query: st
   if (id === undefined) return refused('BAD_REQUEST', BAD_DOCUMENT_ID_MESSAGE);
   const listed = lookup.byId(id);
   if (!listed) return mode === 'require' ? refused('PERSISTED_QUERY_NOT_IN_LIST', NOT_IN_LIST_MESSAGE) : refused('PERSISTED_QUERY_NOT_FOUND', NOT_FOUND_MESSAGE);
+  if (apq === false) return refused('BAD_REQUEST', BAD_PERSISTED_QUERY_MESSAGE);
   if ((query !== undefined && query !== listed.body) || (apq !== undefined && apq !== id)) return refused('BAD_REQUEST', WRONG_TEXT_MESSAGE);
   return { outcome: 'listed', listed };
 }

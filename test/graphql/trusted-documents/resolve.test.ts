@@ -27,6 +27,7 @@ describe('resolveDocument()', () => {
     ['documentId with its own text', { documentId: ID, query: LISTED.body }, 'require', listed],
     ['documentId with another text', { documentId: ID, query: UNLISTED }, 'allow', badRequest],
     ['documentId with an APQ hash of another document', { documentId: ID, extensions: apq(sha(UNLISTED)) }, 'allow', badRequest],
+    ['documentId with extensions that are not JSON (GET)', { documentId: ID, extensions: INVALID_JSON }, 'allow', { outcome: 'refused', code: 'BAD_REQUEST', message: expect.stringMatching(/^`extensions.persistedQuery` must be/) }],
     ['documentId unlisted, require', { documentId: sha(UNLISTED) }, 'require', notInList],
     ['documentId unlisted, allow', { documentId: sha(UNLISTED) }, 'allow', { outcome: 'refused', code: 'PERSISTED_QUERY_NOT_FOUND', message: expect.any(String) }],
     ['documentId that is not a hash', { documentId: 'Listed' }, 'allow', badRequest],
