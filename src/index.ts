@@ -24,7 +24,9 @@ async function main(): Promise<void> {
   if (simulator) {
     const firstInstance = simulator.store.list()[0]?.id;
     console.log(`upstream: embedded RDS simulator at ${simulator.url} (set RDS_ENDPOINT or RDS_REGION for the real cloud)`);
-    console.log(`try: curl -s ${gateway.url}/graphql -H 'content-type: application/json' -d '{"query":"{ backups(instanceId: \\"${firstInstance}\\", first: 3) { totalCount nodes { id type status sizeKb beginTime } } }"}'`);
+    // In require mode the free-form query below would be refused: say how to send a listed one instead.
+    if (config.trustedDocuments?.mode === 'require') console.log(`try: a listed document by id (TRUSTED_DOCUMENTS_MODE=require): curl -s ${gateway.url}/graphql -H 'content-type: application/json' -d '{"documentId":"sha256:<id in ${config.trustedDocuments.file}>","variables":{}}'`);
+    else console.log(`try: curl -s ${gateway.url}/graphql -H 'content-type: application/json' -d '{"query":"{ backups(instanceId: \\"${firstInstance}\\", first: 3) { totalCount nodes { id type status sizeKb beginTime } } }"}'`);
   } else {
     logger.info({ endpoint: app.endpoint, credentials: config.credentials ? 'AK/SK' : 'caller tokens' }, 'upstream');
   }
