@@ -140,7 +140,11 @@ function checkSubscription(params: SubscriptionParams, deps: LiveOperationsDeps,
   const { document } = checked;
   const operationName = params.operationName as string | undefined;
   const operation = getOperationAST(document, operationName);
-  if (!operation) return { errors: [badRequest('The document names no operation to run (give `operationName`).')] };
+  if (!operation) {
+    // As Apollo answers the same over HTTP (graphql-js's words, OPERATION_RESOLUTION_FAILURE).
+    const message = operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.';
+    return { errors: [new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })] };
+  }
   if (operation.operation !== 'subscription') return { errors: [badRequest('Only subscriptions are served here: send queries as a plain POST or GET on /graphql.')] };
   // Variables that do not coerce are the caller's mistake, as Apollo says over HTTP (BAD_USER_INPUT),
   // not an error of execution (which formatErrors would mask as INTERNAL_SERVER_ERROR).

@@ -170,6 +170,8 @@ describe('graphql-ws on /graphql', () => {
     expect(bad.value.errors[0].extensions.code).toBe('BAD_USER_INPUT');
     await expect(client.iterate({ query: 'subscription { nope }' }).next()).rejects.toEqual([expect.objectContaining({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
     await expect(client.iterate({ query: '{ instance(id: "a") { id } }' }).next()).rejects.toEqual([expect.objectContaining({ extensions: { code: 'BAD_REQUEST' } })]);
+    // No such operation: as over HTTP.
+    await expect(client.iterate({ query: SUBSCRIPTION, operationName: 'Other', variables: { id: instanceId } }).next()).rejects.toEqual([expect.objectContaining({ message: 'Unknown operation named "Other".', extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })]);
     // Variables that do not coerce: the caller's mistake, as over HTTP, not a masked internal error.
     for (const variables of [{}, { id: null }, { id: { a: 1 } }, { id: instanceId, filter: { type: 'NOPE' } }]) {
       await expect(client.iterate({ query: SUBSCRIPTION, variables }).next()).rejects.toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT' } })]);
