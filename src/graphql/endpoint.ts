@@ -123,7 +123,7 @@ function refuseDocument(x: Exchange, deps: EndpointDeps, context: () => GatewayC
 }
 
 /**
- * A GET with trusted documents: refused, or the listed document run as compiled at start-up (the
+ * A GET with trusted documents: refused, or the listed document run as checked at start-up (the
  * fast path), or Apollo's answer to the listed text (where the fast path steps aside) or to the
  * request as it is. Apollo's GET rules hold on either path: a GET that may be forged (no preflight
  * header) goes to Apollo, which refuses it; a listed query is all the fast path takes (no
@@ -197,7 +197,7 @@ async function answer(x: Exchange, deps: EndpointDeps, context: () => GatewayCon
   }
   if (sse) return sse.handle(x, body, deps.trusted && { listed });
   if (!listed) return (await deps.fastPath?.handle(x, body, context)) ?? viaApollo(x, body, deps, context);
-  // A listed document runs as compiled at start-up; where the fast path steps aside (or the
+  // A listed document runs as checked at start-up (compiled at its first use); where the fast path steps aside (or the
   // request names no operation of it), Apollo answers its text.
   const { variables, operationName } = body as { variables?: unknown; operationName?: unknown };
   const known = operationName === undefined || operationName === null || typeof operationName === 'string' ? listed.operation(operationName) : undefined;

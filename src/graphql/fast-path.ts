@@ -22,8 +22,9 @@
  * - Error normalisation and formatError: OperationConcerns.formatErrors, the same as Apollo's.
  * - Response headers: Apollo sets only `content-type` here (cache control is disabled).
  * A trusted document (TRUSTED_DOCUMENTS, graphql/trusted-documents/) is the one exception to "only
- * what Apollo validated": it was parsed, validated against the same rules and compiled at
- * start-up, and `run` answers it as `handle` answers a repeat, through the same function.
+ * what Apollo validated": it was parsed and validated against the same rules at start-up (and is
+ * compiled at its first use), and `run` answers it as `handle` answers a repeat, through the same
+ * function.
  * An Apollo plugin with per-request hooks that is not marked with `honouredByFastPath()` makes
  * this path step aside entirely (`createFastPath` returns undefined): a test enumerates
  * Apollo's registered plugins.
@@ -91,7 +92,7 @@ export interface FastPath {
    */
   handle(request: RequestInfo, body: unknown, context: () => GatewayContext): Promise<Reply | undefined>;
   /**
-   * The answer to running `known` (a trusted document's operation, compiled at start-up) with
+   * The answer to running `known` (a trusted document's operation, checked at start-up) with
    * `variables`, as `handle` runs the operations it finds; undefined, having run nothing, when
    * Apollo should answer instead (an `Accept` this path does not take, variables that are not an
    * object or do not coerce, an operation the upstream-call limit refuses).
