@@ -122,7 +122,7 @@ async function startEndpoints(deps: GatewayDeps, server: http.Server, operations
 function loadTrusted({ config, logger, metrics }: GatewayDeps, schema: GraphQLSchema, operations: OperationConcerns): TrustedDocuments | undefined {
   if (!config.trustedDocuments) return undefined;
   const trusted = loadTrustedDocuments(config.trustedDocuments, {
-    schema, validationRules: operations.validationRules, limits: config.limits, introspection: config.graphiql, onResolved: (outcome) => metrics.trustedDocument(outcome),
+    schema, validate: operations.validate, limits: config.limits, onResolved: (outcome) => metrics.trustedDocument(outcome),
   });
   logger.info({ file: config.trustedDocuments.file, mode: trusted.mode, documents: trusted.size }, 'trusted documents loaded');
   return trusted;

@@ -7,7 +7,10 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { getOperationAST, GraphQLError, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, type ValidationRule } from 'graphql';
+import {
+  getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
 
 import type { Config } from '../config';
 import type { GatewayContext } from '../context';
@@ -32,6 +35,12 @@ export interface OperationSpan {
 export interface OperationConcerns {
   /** Depth, aliases, directives and known operation types, checked at validation (once per document). */
   validationRules: ValidationRule[];
+  /**
+   * A document validated as Apollo's pipeline validates one: graphql-js's rules, `validationRules`,
+   * and no introspection where it is off (GRAPHIQL). For documents Apollo does not see: a
+   * subscription's, a trusted document's at start-up.
+   */
+  validate(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[];
   /** Every error a client sees passes here (Apollo's `formatError`). */
   formatError: FormatError;
   /** Errors from execution as Apollo's pipeline formats them (its normalisation, then formatError). */
@@ -57,7 +66,7 @@ export interface OperationConcerns {
 }
 
 export interface OperationConcernsDeps {
-  config: Pick<Config, 'limits' | 'production'> & { upstream: Pick<Config['upstream'], 'maxCallsPerOperation'> };
+  config: Pick<Config, 'limits' | 'production' | 'graphiql'> & { upstream: Pick<Config['upstream'], 'maxCallsPerOperation'> };
   logger: Logger;
   metrics: Metrics;
 }
@@ -134,8 +143,12 @@ export function createOperationConcerns({ config, logger, metrics }: OperationCo
       trace.end(toOutcome(result, result.operationType));
     });
   } });
+  const validationRules = validationRulesOf(config.limits);
+  // Rules given to validate() replace graphql-js's own: both, as Apollo runs them (it adds the introspection rule when introspection is off).
+  const allRules = [...specifiedRules, ...validationRules, ...(config.graphiql ? [] : [NoSchemaIntrospectionCustomRule])];
   return {
-    validationRules: validationRulesOf(config.limits),
+    validationRules,
+    validate: (schema, document) => validate(schema, document, allRules),
     formatError,
     formatErrors: (errors) => normaliseAndFormat(errors, formatError),
     admit,

@@ -7,7 +7,7 @@
  * execution arguments or a refusal, and a stream of results already formatted.
  */
 import {
-  GraphQLError, getOperationAST, parse, specifiedRules, subscribe, validate, type DocumentNode, type ExecutionArgs, type ExecutionResult,
+  GraphQLError, getOperationAST, parse, subscribe, type DocumentNode, type ExecutionArgs, type ExecutionResult,
   type FormattedExecutionResult, type GraphQLFormattedError, type GraphQLSchema,
 } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values';
@@ -124,8 +124,7 @@ function documentOf(params: SubscriptionParams, { schema, operations, limits, tr
   if (listed) return { document: listed.document, key: `sha256:${listed.id}` };
   const document = parseDocument(params, limits);
   if (document instanceof GraphQLError) return { errors: [document] };
-  // Rules given to validate() replace graphql-js's own: both, as Apollo runs them.
-  const invalid = validate(schema, document, [...specifiedRules, ...operations.validationRules]);
+  const invalid = operations.validate(schema, document);
   if (invalid.length > 0) return { errors: invalid.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) };
   return { document, key: params.query as string };
 }

@@ -10,8 +10,7 @@
 import { readFileSync } from 'node:fs';
 
 import {
-  GraphQLError, Kind, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode,
-  type ValidationRule,
+  GraphQLError, Kind, parse, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode,
 } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 
@@ -19,6 +18,7 @@ import type { TrustedDocumentsConfig, TrustedDocumentsMode } from '../../config'
 import { exceedsBytes } from '../../limits/document-size';
 import { releaseTokenChain } from '../document-memory';
 import { nextOperationId, type KnownOperation } from '../operation-store';
+import type { OperationConcerns } from '../operation';
 import { entryLabel, manifestError, parseManifest, type ManifestEntry } from './manifest';
 import { resolveDocument, type DocumentRequest, type Resolution } from './resolve';
 
@@ -48,11 +48,13 @@ export interface TrustedDocuments {
 export interface TrustedDocumentsDeps {
   /** The public schema. */
   schema: GraphQLSchema;
-  /** OperationConcerns' rules (depth, aliases, directives, operation types), checked with graphql-js's own. */
-  validationRules: readonly ValidationRule[];
+  /**
+   * OperationConcerns.validate: Apollo's rules and the gateway's limits, and no introspection where
+   * it is off (a listed introspection document is then refused at start-up, as Apollo would refuse
+   * it on every request).
+   */
+  validate: OperationConcerns['validate'];
   limits: { maxTokens: number; maxDocumentBytes: number };
-  /** Whether introspection is allowed (GRAPHIQL): without it, a listed introspection document is refused at start-up, as Apollo refuses one per request. */
-  introspection: boolean;
   /** Each resolution's outcome (metrics): listed, unlisted, or refused; a request that names no document is not counted. */
   onResolved?: (outcome: 'listed' | 'unlisted' | 'refused') => void;
 }
@@ -69,8 +71,7 @@ function toDocument(file: string, entry: ManifestEntry, deps: TrustedDocumentsDe
   }
   releaseTokenChain(document);
   // Rules given to validate() replace graphql-js's own: both, as Apollo runs them.
-  const rules = [...specifiedRules, ...deps.validationRules, ...(deps.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
-  const [invalid] = validate(deps.schema, document, rules);
+  const [invalid] = deps.validate(deps.schema, document);
   if (invalid) fail(`the document does not validate against the schema: ${invalid.message}`);
   // A valid document has an operation (a fragment nothing spreads is invalid).
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);

@@ -20,9 +20,8 @@ const config = loadConfig({ MAX_DEPTH: '4' });
 const outcomes: string[] = [];
 const deps: TrustedDocumentsDeps = {
   schema: toPublicSchema(createSubgraphSchema()),
-  validationRules: createOperationConcerns({ config, logger: createLogger('silent'), metrics: createMetrics() }).validationRules,
+  validate: createOperationConcerns({ config, logger: createLogger('silent'), metrics: createMetrics() }).validate,
   limits: config.limits,
-  introspection: true,
   onResolved: (outcome) => outcomes.push(outcome),
 };
 
@@ -78,15 +77,18 @@ describe('createTrustedDocuments()', () => {
 });
 
 describe('createTrustedDocuments() with introspection off (GRAPHIQL off, as in production)', () => {
+  const withoutIntrospection: TrustedDocumentsDeps = {
+    ...deps, validate: createOperationConcerns({ config: loadConfig({ MAX_DEPTH: '4', GRAPHIQL: 'false' }), logger: createLogger('silent'), metrics: createMetrics() }).validate,
+  };
   it('stops start-up on a manifest of more than MAX_TRUSTED_DOCUMENTS documents, before checking any', () => {
     const many = Array.from({ length: MAX_TRUSTED_DOCUMENTS + 1 }, (_, i) => entry(`query Q${i} { __typename }`));
     expect(configErrorOf(() => createTrustedDocuments(many, 'require', FILE, deps))).toBe(`TRUSTED_DOCUMENTS "manifest.json": lists ${MAX_TRUSTED_DOCUMENTS + 1} documents, more than the ${MAX_TRUSTED_DOCUMENTS} a gateway takes (split the list: one gateway per frontend)`);
   });
 
   it('stops start-up on a listed introspection document, as Apollo would refuse it on every request', () => {
-    const message = configErrorOf(() => createTrustedDocuments([entry('{ __schema { types { name } } }')], 'require', FILE, { ...deps, introspection: false }));
+    const message = configErrorOf(() => createTrustedDocuments([entry('{ __schema { types { name } } }')], 'require', FILE, withoutIntrospection));
     expect(message).toMatch(/^TRUSTED_DOCUMENTS "manifest.json": entry "[0-9a-f]{64}" \(no operation name\): the document does not validate against the schema: GraphQL introspection/);
-    expect(createTrustedDocuments([entry('{ __typename }')], 'require', FILE, { ...deps, introspection: false }).size).toBe(1);
+    expect(createTrustedDocuments([entry('{ __typename }')], 'require', FILE, withoutIntrospection).size).toBe(1);
   });
 });
 
