@@ -221,8 +221,6 @@ interface ClientParts {
   sleep: (ms: number, signal?: CancelSignal) => Promise<void>;
   now: () => Date;
   onAttempt?: (attempt: AttemptInfo) => void;
-  /** The upstream's host name and port, for the attempts' client spans. */
-  server: { host: string; port: number };
 }
 
 /** Milliseconds until the call's deadline, read afresh each time (infinite without one). */
@@ -253,7 +251,7 @@ async function callListBackups(client: ClientParts, params: ListBackupsParams, o
       release?.('unknown');
       throw error;
     }
-    const span = trace?.startAttempt({ attempt, host: client.server.host, port: client.server.port, path: tracedPath });
+    const span = trace?.startAttempt({ attempt, host: client.target.server.name, port: client.target.server.port, path: tracedPath });
     const started = performance.now();
     const attemptEnds = Date.now() + client.timeoutMs;
     const timeLeft = (): number => Math.min(attemptEnds - Date.now(), deadlineLeft());
@@ -293,9 +291,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const akGuard = new AkGuard({ failuresBeforePause: akFailuresBeforePause, pauseMs: akPauseMs, now: () => now().getTime() });
   const target = toUpstreamTarget(endpoint);
   const pool = proxy ? createProxiedPool(target.origin, proxy, timeoutMs) : createPool(target.origin);
-  const origin = new URL(target.origin);
-  const server = { host: origin.hostname.replace(/^\[|\]$/g, ''), port: Number(origin.port || (origin.protocol === 'https:' ? 443 : 80)) };
-  const client: ClientParts = { pool, target, akGuard, timeoutMs, policy: { retries, backoffBaseMs, maxRetryAfterMs, random }, sleep, now, onAttempt, server };
+  const client: ClientParts = { pool, target, akGuard, timeoutMs, policy: { retries, backoffBaseMs, maxRetryAfterMs, random }, sleep, now, onAttempt };
   return {
     listBackups: (params, callOptions) => callListBackups(client, params, callOptions),
     probe: (probeTimeoutMs) => probe(pool, `${target.pathPrefix}/`, probeTimeoutMs),

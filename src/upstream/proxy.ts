@@ -9,6 +9,8 @@
  */
 import { BlockList, isIP } from 'node:net';
 
+import { serverOf } from './request';
+
 /** A proxy as the upstream client needs it. */
 export interface UpstreamProxy {
   /** The proxy's origin, without credentials: `http://proxy.corp:3128`. */
@@ -115,9 +117,8 @@ export function parseNoProxy(raw: string): NoProxyEntry[] {
 
 /** The NO_PROXY entry that names `url`'s host (and port), if any. Names match only names, addresses only addresses, as in curl. */
 export function noProxyMatch(entries: readonly NoProxyEntry[], url: URL): NoProxyEntry | undefined {
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
+  const { name: host, port } = serverOf(url);
   const family = isIP(host);
-  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
   return entries.find((entry) => {
     if (entry.kind === 'all') return true;
     if (entry.port !== undefined && entry.port !== port) return false;

@@ -16,6 +16,14 @@ export interface UpstreamTarget {
   pathPrefix: string;
   /** The same prefix as decoded segments, for the signature. */
   prefixSegments: string[];
+  /** The host name (no brackets around an IPv6 address) and port calls go to: for spans and NO_PROXY. */
+  server: { name: string; port: number };
+}
+
+/** A URL's host name, lower case, without brackets or a final dot, and its port (the scheme's default when none is written). */
+export function serverOf(url: URL): { name: string; port: number } {
+  const name = url.hostname.replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '').toLowerCase();
+  return { name, port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port) };
 }
 
 export function toUpstreamTarget(endpoint: string): UpstreamTarget {
@@ -26,6 +34,7 @@ export function toUpstreamTarget(endpoint: string): UpstreamTarget {
     // An endpoint may carry a path prefix (a proxy in front of RDS); it is part of what is signed.
     prefixSegments: base.pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s)),
     pathPrefix: base.pathname.replace(/\/+$/, ''),
+    server: serverOf(base),
   };
 }
 
