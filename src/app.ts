@@ -145,7 +145,7 @@ function upstreamProxy(config: Config, endpoint: string, logger: Logger): Upstre
   const route = selectProxy(endpoint, settings);
   if (route.kind === 'proxied') {
     logger.info({ proxy: route.proxy.shown, variable: route.proxy.variable }, 'upstream calls go through a proxy');
-    return { origin: route.proxy.origin, ...(route.proxy.authorization === undefined ? {} : { authorization: route.proxy.authorization }) };
+    return route.proxy; // a ProxyVariable is an UpstreamProxy
   }
   if (route.kind === 'bypassed') logger.info({ variable: route.variable, entry: route.entry }, 'upstream calls go direct: NO_PROXY names the upstream');
   else if (settings.http || settings.https) logger.info({ scheme: new URL(endpoint).protocol.slice(0, -1) }, 'upstream calls go direct: no proxy variable for this scheme');

@@ -8,7 +8,7 @@ import { Canceller, type CancelSignal } from '../cancel';
 import { BudgetExhaustedError } from '../errors/domain';
 import type { Logger } from '../logger';
 import { UpstreamCallCancelledError, UpstreamTimeoutError } from '../upstream/errors';
-import { callerIdentity, type AttemptIds, type AttemptInfo, type CallOptions, type CallTrace, type ListBackupsResult, type UpstreamClient } from '../upstream/client';
+import { callerIdentity, type AttemptIds, type AttemptInfo, type CacheOutcome, type CallOptions, type CallTrace, type ListBackupsResult, type UpstreamClient } from '../upstream/client';
 import { listBackupsPath, type ListBackupsParams } from '../upstream/url';
 import type { BudgetAnswer, SharedStore } from './store';
 
@@ -24,7 +24,7 @@ export interface SharedUpstreamOptions {
   now?: () => number;
   logger?: Logger;
   /** Told, once per call, whether it was a cache hit, a stale hit, a miss (it called upstream) or coalesced (it joined a call in flight): metrics. */
-  onLookup?: (outcome: 'hit' | 'stale' | 'miss' | 'coalesced') => void;
+  onLookup?: (outcome: CacheOutcome) => void;
   /** Told of every budget decision, by identity (metrics: by identity class only). */
   onBudget?: (identity: string, answer: BudgetAnswer) => void;
 }
@@ -85,7 +85,7 @@ class SharedUpstream implements UpstreamClient {
   }
 
   async listBackups(params: ListBackupsParams, callOptions: CallOptions): Promise<ListBackupsResult> {
-    const { store, ttlMs, staleMs, logger, onLookup } = this.options;
+    const { store, ttlMs, staleMs, logger } = this.options;
     // Never shared between identities: the key starts with the caller's (hashed) identity.
     const identity = callerIdentity(callOptions.auth);
     const key = `${identity}|${listBackupsPath(params)}`;
@@ -94,15 +94,13 @@ class SharedUpstream implements UpstreamClient {
       const cached = await store.getPage(key);
       const age = cached ? this.now() - cached.fetchedAt : Number.POSITIVE_INFINITY;
       if (cached && age <= ttlMs) {
-        onLookup?.('hit');
-        callOptions.trace?.served?.('hit');
+        this.lookedUp('hit', callOptions);
         // At most the TTL: with Redis, another replica's clock dated the page and may run ahead.
         callOptions.onServed?.({ freshForMs: Math.min(ttlMs, ttlMs - age) });
         return { body: cached.body, requestId: cached.requestId };
       }
       if (cached && age <= ttlMs + staleMs) {
-        onLookup?.('stale');
-        callOptions.trace?.served?.('stale');
+        this.lookedUp('stale', callOptions);
         callOptions.onServed?.({ freshForMs: 0 });
         // Not this request's work (its answer is sent): the refresh's attempts are not spans of its operation.
         this.fetchShared(identity, key, params, { ...callOptions, trace: undefined }, false).then(
@@ -126,6 +124,12 @@ class SharedUpstream implements UpstreamClient {
     if (this.inFlight.get(key) === call) this.inFlight.delete(key);
   }
 
+  /** How a lookup was served, told to the metrics and to the requesting operation's span. */
+  private lookedUp(outcome: CacheOutcome, callOptions: CallOptions, joined?: AttemptIds): void {
+    this.options.onLookup?.(outcome);
+    callOptions.trace?.served?.(outcome, joined);
+  }
+
   private startCall(identity: string, key: string, params: ListBackupsParams, callOptions: CallOptions): SharedCall {
     const { client, store, ttlMs, staleMs, budgetPerMinute, onBudget } = this.options;
     const beforeAttempt = async (): Promise<number> => {
@@ -147,7 +151,7 @@ class SharedUpstream implements UpstreamClient {
     const trace: CallTrace | undefined = own && {
       startAttempt: (target) => {
         const attempt = own.startAttempt(target);
-        call.attempt = { traceId: attempt.traceId, spanId: attempt.spanId };
+        call.attempt = attempt;
         return attempt;
       },
     };
@@ -173,16 +177,10 @@ class SharedUpstream implements UpstreamClient {
     if (call) {
       call.latestDeadline = Math.max(call.latestDeadline, waiter.deadline ?? Number.POSITIVE_INFINITY);
       for (const earlier of call.waiters) armIfOutlasted(call, earlier);
-      if (waits) {
-        this.options.onLookup?.('coalesced');
-        callOptions.trace?.served?.('coalesced', call.attempt);
-      }
+      if (waits) this.lookedUp('coalesced', callOptions, call.attempt);
     } else {
       call = this.startCall(identity, key, params, callOptions);
-      if (waits) {
-        this.options.onLookup?.('miss');
-        callOptions.trace?.served?.('miss');
-      }
+      if (waits) this.lookedUp('miss', callOptions);
     }
     if (!waits) call.kept = true;
     return waits ? this.waitOn(key, call, waiter) : call.promise;
